@@ -1,0 +1,9 @@
+"""The /api/v1/ router: each app contributes its `api/urls.py`."""
+
+from django.urls import include, path
+
+app_name = "api"
+
+urlpatterns = [
+    path("", include("accounts.api.urls")),
+]

@@ -1,0 +1,66 @@
+"""Background jobs on a real Celery worker over Redis (the rest of the suite runs tasks eagerly)."""
+
+import time
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.core import mail
+from django.urls import reverse
+
+from config.celery import app
+
+pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def redis_worker(settings):
+    """A worker thread consuming the default and email queues from the Redis broker."""
+    previous = {
+        "broker_url": app.conf.broker_url,
+        "task_always_eager": app.conf.task_always_eager,
+        "broker_transport_options": app.conf.broker_transport_options,
+    }
+    app.conf.update(
+        broker_url=settings.REDIS_URL, task_always_eager=False, broker_transport_options={}
+    )
+    _reset_connection_pool()
+    try:
+        with start_worker(
+            app, pool="solo", perform_ping_check=False, queues=["default", "email"]
+        ) as worker:
+            yield worker
+    finally:
+        app.conf.update(previous)
+        _reset_connection_pool()
+
+
+def _reset_connection_pool() -> None:
+    """Connections are pooled per broker URL at first use: drop them when the URL changes."""
+    app.pool.force_close_all()
+    # Celery recreates both lazily (`Celery.close()` also just drops `_pool`); the producer pool
+    # wraps the connection pool, so a stale one would acquire from the closed pool.
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+def wait_for(condition, timeout: float = 15.0) -> bool:
+    """Poll until the worker has done its job (it runs in another thread)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_registration_email_is_sent_by_the_worker_not_the_request(client, redis_worker):
+    response = client.post(
+        reverse("api:auth-register"),
+        {"email": "worker@example.com", "password": "Bonsai-Lover-77"},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 201
+    assert wait_for(lambda: len(mail.outbox) == 1), "the worker never sent the email"
+    assert mail.outbox[0].to == ["worker@example.com"]
+    assert "/accounts/verify/" in mail.outbox[0].body
