@@ -10,7 +10,12 @@ from accounts.tests.factories import UserFactory
 
 
 def pytest_collection_modifyitems(config, items) -> None:
-    """Skip tests that need a real PostgreSQL or Redis when they are not configured, saying why."""
+    """Skip tests that need a real PostgreSQL or Redis when they are not configured, saying why.
+
+    Browser tests run last: Playwright leaves an event loop running in the main thread for the
+    rest of the session, which would break tests of async views that come after them.
+    """
+    items.sort(key=lambda item: "browser" in item.keywords)
     on_postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://...")
     skip_redis = pytest.mark.skip(reason="needs Redis: set REDIS_URL=redis://...")

@@ -6,6 +6,7 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from django.core import mail
 from django.urls import reverse
+from kombu import pools
 
 from config.celery import app
 
@@ -35,10 +36,12 @@ def redis_worker(settings):
 
 
 def _reset_connection_pool() -> None:
-    """Connections are pooled per broker URL at first use: drop them when the URL changes."""
-    app.pool.force_close_all()
-    # Celery recreates both lazily (`Celery.close()` also just drops `_pool`); the producer pool
-    # wraps the connection pool, so a stale one would acquire from the closed pool.
+    """Connections are pooled per broker URL at first use: drop them all when the URL changes.
+
+    kombu keeps its pools in global groups keyed by connection (`kombu.pools.reset()` closes and
+    forgets them); Celery caches its connection and producer pools and recreates both lazily.
+    """
+    pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
 

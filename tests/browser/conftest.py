@@ -13,10 +13,6 @@ import pytest
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 
-# Playwright's sync API runs an event loop in the test thread; the live server's database work
-# happens in its own thread, so Django's guard against ORM calls from async code does not apply.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 
 def pytest_collection_modifyitems(config, items) -> None:
     if Path(CHROMIUM).exists():
@@ -25,6 +21,20 @@ def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _allow_orm_beside_playwright_loop():
+    """Playwright's sync API keeps an event loop running in the test thread, which trips Django's
+    guard against ORM calls from async code. The tests' own queries are plain synchronous code, so
+    the guard is lifted, for the browser tests only (the root conftest runs them last)."""
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture(scope="session")
