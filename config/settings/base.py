@@ -26,6 +26,9 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 STORE_NAME = env.str("STORE_NAME", default="Evergreen Store")
+STORE_CURRENCY = env.str("STORE_CURRENCY", default="EUR")
+# Staff who receive the daily low-stock digest; empty means every active staff user.
+LOW_STOCK_EMAILS = env.list("LOW_STOCK_EMAILS", default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -36,6 +39,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
+    "django.contrib.postgres",
     "django.forms",
     # Third party
     "rest_framework",
@@ -48,6 +52,8 @@ INSTALLED_APPS = [
     "health_check",
     "django_countries",
     "anymail",
+    "imagekit",
+    "import_export",
     # The store
     "accounts",
     "catalog",
@@ -243,6 +249,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.flush_expired_tokens",
         "schedule": crontab(hour=3, minute=17),
     },
+    "low-stock-digest": {
+        "task": "catalog.tasks.send_low_stock_digest",
+        "schedule": crontab(hour=7, minute=0),
+    },
 }
 
 # --- Email ------------------------------------------------------------------------------------
@@ -260,6 +270,12 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "media"))
+# Product thumbnails are made when an image is saved, so pages never wait for them or ask the
+# storage whether they exist.
+IMAGEKIT_DEFAULT_CACHEFILE_STRATEGY = "imagekit.cachefiles.strategies.Optimistic"
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

@@ -1,0 +1,267 @@
+"""The goods: categories, products, their variants and media, and the stock ledger."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from imagekit.models import ImageSpecField
+from imagekit.processors import ResizeToFill, ResizeToFit
+
+ZERO = Decimal("0.00")
+
+
+def store_currency() -> str:
+    return settings.STORE_CURRENCY
+
+
+class Category(models.Model):
+    """A shelf of the shop. Categories form a tree through `parent`."""
+
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=140, unique=True)
+    description = models.TextField(blank=True)
+    image = models.ImageField(upload_to="categories/", blank=True)
+    position = models.PositiveIntegerField(default=0, help_text="Lower numbers come first.")
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name_plural = "categories"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(parent=F("pk")), name="catalog_category_not_own_parent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:category", args=[self.slug])
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=60, unique=True)
+    slug = models.SlugField(max_length=70, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Product(models.Model):
+    class Kind(models.TextChoices):
+        PHYSICAL = "physical", "Physical goods"
+        DIGITAL = "digital", "Digital download"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        ARCHIVED = "archived", "Archived"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=220, unique=True)
+    description = models.TextField(blank=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PHYSICAL)
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="products"
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="products")
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    is_featured = models.BooleanField("featured", default=False)
+    seo_title = models.CharField("SEO title", max_length=70, blank=True)
+    seo_description = models.CharField("SEO description", max_length=160, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Weighted full-text document (name > tags > description), kept up to date by PostgreSQL
+    # triggers (catalog/search.py). Stays empty on SQLite, where search falls back to LIKE.
+    search_vector = SearchVectorField(null=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "-created_at"], name="catalog_product_status_new"),
+            models.Index(fields=["status", "category"], name="catalog_product_status_cat"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:product", args=[self.slug])
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+
+class ProductVariant(models.Model):
+    """What is actually sold: a SKU with its price and stock. Every product has at least one."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants")
+    sku = models.CharField("SKU", max_length=64, unique=True)
+    name = models.CharField(
+        max_length=120, blank=True, help_text="Shown in the variant picker, e.g. “iPhone 16”."
+    )
+    options = models.JSONField(
+        default=dict, blank=True, help_text='Option values, e.g. {"phone model": "iPhone 16"}.'
+    )
+    price = models.DecimalField(
+        max_digits=12, decimal_places=2, validators=[MinValueValidator(ZERO)]
+    )
+    compare_at_price = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(ZERO)],
+        help_text="The former price, shown struck through when higher than the price.",
+    )
+    cost_price = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(ZERO)]
+    )
+    currency = models.CharField(max_length=3, default=store_currency)
+    stock = models.IntegerField(
+        default=0,
+        validators=[MinValueValidator(0)],
+        editable=False,
+        help_text="Changed only through the stock ledger.",
+    )
+    low_stock_threshold = models.PositiveIntegerField(default=5)
+    track_inventory = models.BooleanField(
+        default=True, help_text="Off for goods that never run out, such as downloads."
+    )
+    is_active = models.BooleanField("active", default=True)
+    weight_grams = models.PositiveIntegerField(null=True, blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(stock__gte=0), name="catalog_variant_stock_gte_0"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="catalog_variant_price_gte_0"),
+            models.CheckConstraint(
+                condition=Q(compare_at_price__isnull=True) | Q(compare_at_price__gte=0),
+                name="catalog_variant_compare_at_gte_0",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product.name} – {self.name}" if self.name else self.product.name
+
+    @property
+    def is_on_sale(self) -> bool:
+        return self.compare_at_price is not None and self.compare_at_price > self.price
+
+    @property
+    def is_available(self) -> bool:
+        return self.is_active and (not self.track_inventory or self.stock > 0)
+
+    @property
+    def is_low_on_stock(self) -> bool:
+        return self.track_inventory and self.stock <= self.low_stock_threshold
+
+
+class ProductImage(models.Model):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    variant = models.ForeignKey(
+        ProductVariant,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="images",
+        help_text="Optional: show this image when the variant is chosen.",
+    )
+    image = models.ImageField(upload_to="products/")
+    alt_text = models.CharField(
+        max_length=200, blank=True, help_text="Describes the image for people who cannot see it."
+    )
+    position = models.PositiveIntegerField(default=0)
+
+    # Thumbnails are generated when the image is saved and served as WebP.
+    thumbnail = ImageSpecField(
+        source="image",
+        processors=[ResizeToFill(400, 400)],
+        format="WEBP",
+        options={"quality": 80},
+    )
+    large = ImageSpecField(
+        source="image", processors=[ResizeToFit(1200, 1200)], format="WEBP", options={"quality": 85}
+    )
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.alt_text or self.image.name
+
+
+class ProductModel3D(models.Model):
+    """A 3D model (glTF binary) of a product, uploaded by staff or made by the photo pipeline."""
+
+    class Source(models.TextChoices):
+        UPLOAD = "upload", "Uploaded"
+        PIPELINE = "pipeline", "Made from photos"
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="models_3d")
+    file = models.FileField(upload_to="models3d/", help_text="A .glb file.")
+    poster = models.ImageField(upload_to="models3d/posters/", blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.UPLOAD)
+    is_active = models.BooleanField("shown on the product page", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "3D model"
+
+    def __str__(self) -> str:
+        return f"3D model of {self.product}"
+
+
+class StockMovement(models.Model):
+    """One change of a variant's stock. The ledger is append-only: rows are never edited."""
+
+    class Reason(models.TextChoices):
+        RESTOCK = "restock", "Stock received"
+        CORRECTION = "correction", "Correction (stock count)"
+        ORDER_RESERVED = "order_reserved", "Reserved for an order"
+        ORDER_RELEASED = "order_released", "Released from an order"
+        RETURN = "return", "Returned by a customer"
+
+    variant = models.ForeignKey(
+        ProductVariant, on_delete=models.PROTECT, related_name="stock_movements"
+    )
+    delta = models.IntegerField()
+    quantity_after = models.IntegerField()
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    reference = models.CharField(max_length=100, blank=True, help_text="e.g. an order number.")
+    note = models.CharField(max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["variant", "-created_at"], name="catalog_stock_variant_new")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity_after__gte=0), name="catalog_stock_after_gte_0"
+            ),
+            models.CheckConstraint(condition=~Q(delta=0), name="catalog_stock_delta_not_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.delta:+d} {self.variant.sku} ({self.get_reason_display()})"
