@@ -34,20 +34,24 @@ def _active_variants() -> QuerySet[ProductVariant]:
     return ProductVariant.objects.filter(product=OuterRef("pk"), is_active=True)
 
 
-def with_listing_data(products: QuerySet[Product], *, tags: bool = False) -> QuerySet[Product]:
+def with_listing_data(
+    products: QuerySet[Product], *, tags: bool = False, all_variants: bool = False
+) -> QuerySet[Product]:
     """What a product card shows: price (lowest active variant), stock state, first image.
 
     A fixed number of queries whatever the page size: the products, their variants, their
-    images (and tags when asked for).
+    images (and tags when asked for). Variants land in `active_variants`, or with
+    `all_variants=True` every variant lands in `all_variants` (see `product_get`).
     """
     products = products.select_related("category").annotate(
         min_price=Subquery(_active_variants().order_by("price").values("price")[:1]),
     )
+    variants = ProductVariant.objects.order_by("position", "pk")
     prefetches = [
         Prefetch(
             "variants",
-            queryset=ProductVariant.objects.filter(is_active=True).order_by("position", "pk"),
-            to_attr="active_variants",
+            queryset=variants if all_variants else variants.filter(is_active=True),
+            to_attr="all_variants" if all_variants else "active_variants",
         ),
         Prefetch("images", queryset=ProductImage.objects.order_by("position", "pk")),
     ]
@@ -56,9 +60,11 @@ def with_listing_data(products: QuerySet[Product], *, tags: bool = False) -> Que
     return products.prefetch_related(*prefetches)
 
 
-def with_detail_data(products: QuerySet[Product]) -> QuerySet[Product]:
+def with_detail_data(
+    products: QuerySet[Product], *, all_variants: bool = False
+) -> QuerySet[Product]:
     """A product page: everything on the card plus tags and the active 3D model."""
-    return with_listing_data(products, tags=True).prefetch_related(
+    return with_listing_data(products, tags=True, all_variants=all_variants).prefetch_related(
         Prefetch(
             "models_3d",
             queryset=ProductModel3D.objects.filter(is_active=True),
@@ -68,8 +74,15 @@ def with_detail_data(products: QuerySet[Product]) -> QuerySet[Product]:
 
 
 def product_get(*, staff: bool = False, **lookup) -> Product:
-    """One product by `pk=` or `slug=`, visible to the asker. Raises Product.DoesNotExist."""
-    return with_detail_data(products_visible(staff=staff)).get(**lookup)
+    """One product by `pk=` or `slug=`, visible to the asker. Raises Product.DoesNotExist.
+
+    Staff also get `all_variants` (including those taken off sale); everyone gets
+    `active_variants`. Same number of queries either way.
+    """
+    product = with_detail_data(products_visible(staff=staff), all_variants=staff).get(**lookup)
+    if staff:
+        product.active_variants = [v for v in product.all_variants if v.is_active]
+    return product
 
 
 def filter_in_stock(products: QuerySet[Product], in_stock: bool) -> QuerySet[Product]:
@@ -137,19 +150,25 @@ def category_tree() -> list[CategoryNode]:
     return roots
 
 
-def category_with_descendants(slug: str) -> tuple[Category, list[int]] | None:
-    """A category and the ids of it and all its sub-categories (one query), or None."""
+def category_node_find(tree: list[CategoryNode], slug: str) -> CategoryNode | None:
+    """The node of the category with `slug` in an already loaded tree, or None."""
+    for node in tree:
+        if node.category.slug == slug:
+            return node
+        found = category_node_find(node.children, slug)
+        if found is not None:
+            return found
+    return None
 
-    def find(nodes):
-        for node in nodes:
-            if node.category.slug == slug:
-                return node
-            found = find(node.children)
-            if found:
-                return found
-        return None
 
-    node = find(category_tree())
+def category_with_descendants(
+    slug: str, tree: list[CategoryNode] | None = None
+) -> tuple[Category, list[int]] | None:
+    """A category and the ids of it and all its sub-categories, or None.
+
+    One query, or none when the caller passes the tree it has already loaded.
+    """
+    node = category_node_find(category_tree() if tree is None else tree, slug)
     return (node.category, node.descendant_ids()) if node else None
 
 

@@ -17,6 +17,7 @@ from catalog.exceptions import CatalogError, InsufficientStock, StockNotTracked
 from catalog.models import Category, Product, ProductVariant, StockMovement, Tag
 
 Reason = StockMovement.Reason
+MAX_STOCK = 2_147_483_647  # the stock column is a 32-bit integer on every database
 
 
 # --- Stock --------------------------------------------------------------------------------------
@@ -85,6 +86,12 @@ def stock_adjust(
     locked = _locked_variants([variant_id])[variant_id]
     if not locked.track_inventory:
         raise StockNotTracked(f"{locked.sku} does not track inventory.")
+    if locked.stock + delta > MAX_STOCK:
+        raise CatalogError(
+            f"Stock of {locked.sku} cannot exceed {MAX_STOCK}.",
+            code="stock_too_large",
+            fields={"delta": [f"Stock cannot exceed {MAX_STOCK}."]},
+        )
     if locked.stock + delta < 0:
         raise InsufficientStock(
             f"Only {locked.stock} of {locked.sku} in stock; cannot remove {-delta}.",
@@ -99,15 +106,19 @@ def stock_adjust(
 
 
 def stock_set(
-    *, variant: ProductVariant | int, quantity: int, user=None, note: str = ""
+    *,
+    variant: ProductVariant | int,
+    quantity: int,
+    user=None,
+    note: str = "",
+    reference: str = "",
 ) -> StockMovement | None:
     """Record a stock count: set the stock to `quantity` with a correction row (None if equal)."""
-    if quantity < 0:
-        raise CatalogError(
-            "Stock cannot be negative.",
-            code="invalid_quantity",
-            fields={"quantity": ["Stock cannot be negative."]},
+    if not 0 <= quantity <= MAX_STOCK:
+        message = (
+            "Stock cannot be negative." if quantity < 0 else f"Stock cannot exceed {MAX_STOCK}."
         )
+        raise CatalogError(message, code="invalid_quantity", fields={"quantity": [message]})
     with transaction.atomic():
         variant_id = variant if isinstance(variant, int) else variant.pk
         current = _locked_variants([variant_id])[variant_id].stock
@@ -119,7 +130,47 @@ def stock_set(
             reason=Reason.CORRECTION,
             user=user,
             note=note,
+            reference=reference,
         )
+
+
+@transaction.atomic
+def stock_adjust_many(
+    *,
+    variants: Iterable[ProductVariant],
+    mode: str,
+    quantity: int,
+    user=None,
+    note: str = "",
+    reference: str = "",
+) -> list[StockMovement]:
+    """Receive (`mode="restock"`), take back (`"return"`) or count (`"count"`) the same quantity
+    of several variants, all or none: the first refusal undoes the others.
+
+    Locks every row first, in pk order. Raises what `stock_adjust` / `stock_set` raise; their
+    messages name the variant.
+    """
+    if mode not in ("restock", "return", "count"):
+        raise ValueError(f"Unknown stock mode {mode!r}.")
+    locked = _locked_variants(v.pk for v in variants)
+    movements = []
+    for variant in locked.values():
+        if mode == "count":
+            movement = stock_set(
+                variant=variant, quantity=quantity, user=user, note=note, reference=reference
+            )
+        else:
+            movement = stock_adjust(
+                variant=variant,
+                delta=quantity,
+                reason=mode,
+                user=user,
+                note=note,
+                reference=reference,
+            )
+        if movement is not None:
+            movements.append(movement)
+    return movements
 
 
 def _shortage(variant: ProductVariant, wanted: int) -> dict:
@@ -249,24 +300,50 @@ def tags_get_or_create(names: Iterable[str]) -> list[Tag]:
     return tags
 
 
-def _variant_save(product: Product, data: Mapping, *, user, variant: ProductVariant | None = None):
-    """Create or update one variant from validated data. Stock goes through the ledger."""
-    variant = variant or ProductVariant(product=product)
-    for field in VARIANT_FIELDS:
-        if field in data:
-            setattr(variant, field, data[field])
-    if (
-        product.kind == Product.Kind.DIGITAL
-        and "track_inventory" not in data
-        and variant._state.adding
-    ):
+@transaction.atomic
+def variant_save(
+    *, product: Product, data: Mapping, user=None, variant: ProductVariant | None = None
+) -> ProductVariant:
+    """Create a variant of `product`, or change `variant`, from validated data.
+
+    Stock is never written here: a new variant's `stock` in `data` is recorded in the ledger as
+    received stock, and a change saves only the fields it was given (so a stock movement made at
+    the same moment is never overwritten).
+    """
+    creating = variant is None
+    variant = ProductVariant(product=product) if creating else variant
+    given = [field for field in VARIANT_FIELDS if field in data]
+    for field in given:
+        setattr(variant, field, data[field])
+    if creating and product.kind == Product.Kind.DIGITAL and "track_inventory" not in data:
         variant.track_inventory = False
+    if creating and "position" not in data:
+        last = product.variants.order_by("-position").values_list("position", flat=True).first()
+        variant.position = 0 if last is None else last + 1
     variant.full_clean(exclude=["product"])
-    variant.save()
-    if "stock" in data and variant.track_inventory:
-        stock_set(variant=variant, quantity=data["stock"], user=user, note="Set on the product")
-        variant.refresh_from_db(fields=["stock"])
+    if creating:
+        variant.save()
+        stock = data.get("stock") or 0
+        if stock and variant.track_inventory:
+            stock_adjust(
+                variant=variant, delta=stock, reason=Reason.RESTOCK, user=user, note="Initial stock"
+            )
+    elif given:
+        variant.save(update_fields=given)
     return variant
+
+
+def variant_delete(*, variant: ProductVariant) -> bool:
+    """Delete a variant, or take it off sale when its history must stay (it has ledger rows or
+    was sold). Returns True if deleted, False if deactivated."""
+    try:
+        with transaction.atomic():
+            variant.delete()
+    except (ProtectedError, RestrictedError):
+        ProductVariant.objects.filter(pk=variant.pk).update(is_active=False)
+        variant.is_active = False
+        return False
+    return True
 
 
 @transaction.atomic
@@ -286,14 +363,7 @@ def product_create(*, data: Mapping, variants: list[Mapping], tags: Iterable[str
     if tags:
         product.tags.set(tags_get_or_create(tags))
     for position, variant_data in enumerate(variants):
-        initial = {k: v for k, v in variant_data.items() if k != "stock"}
-        initial.setdefault("position", position)
-        variant = _variant_save(product, initial, user=user)
-        stock = variant_data.get("stock") or 0
-        if stock and variant.track_inventory:
-            stock_adjust(
-                variant=variant, delta=stock, reason=Reason.RESTOCK, user=user, note="Initial stock"
-            )
+        variant_save(product=product, data={"position": position, **variant_data}, user=user)
     return product
 
 
@@ -321,11 +391,19 @@ def product_update(
         existing = {v.pk: v for v in product.variants.all()}
         kept = set()
         for position, variant_data in enumerate(variants):
-            variant = existing.get(variant_data.get("id"))
-            kept.add(variant_data.get("id"))
-            _variant_save(
-                product, {"position": position, **variant_data}, user=user, variant=variant
+            if "id" in variant_data and variant_data["id"] not in existing:
+                raise CatalogError(
+                    "A variant of another product cannot be changed here.",
+                    code="unknown_variant",
+                    fields={"variants": [f"Unknown variant {variant_data['id']}."]},
+                )
+            saved = variant_save(
+                product=product,
+                data={"position": position, **variant_data},
+                user=user,
+                variant=existing.get(variant_data.get("id")),
             )
+            kept.add(saved.pk)
         product.variants.exclude(pk__in=kept).update(is_active=False)
     return product
 

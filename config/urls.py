@@ -1,7 +1,11 @@
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
+from django.contrib.sitemaps import views as sitemaps_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from catalog.sitemaps import SITEMAPS
 from catalog.views import home
 from config import health
 
@@ -10,6 +14,20 @@ admin.site.site_title = "Store admin"
 
 urlpatterns = [
     path("", home, name="home"),
+    path("", include("catalog.urls")),
+    # An index of one sitemap per section, each split into pages of up to 50,000 addresses.
+    path(
+        "sitemap.xml",
+        sitemaps_views.index,
+        {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"},
+        name="sitemap",
+    ),
+    path(
+        "sitemap-<section>.xml",
+        sitemaps_views.sitemap,
+        {"sitemaps": SITEMAPS},
+        name="sitemap-section",
+    ),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api")),
@@ -20,6 +38,10 @@ urlpatterns = [
     path("health/ready", health.ReadinessView.as_view(), name="health-ready"),
     path("health", health.ReadinessView.as_view(), name="health"),
 ]
+
+if settings.DEBUG:
+    # Local development keeps uploads in MEDIA_ROOT; production serves them from object storage.
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 handler404 = "config.views.page_not_found"
 handler500 = "config.views.server_error"

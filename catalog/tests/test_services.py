@@ -172,3 +172,25 @@ def test_product_delete_archives_a_product_with_stock_history():
     product.refresh_from_db()
     assert product.status == Product.Status.ARCHIVED
     assert product.variants.get().stock_movements.count() == 1
+
+
+def test_stock_adjust_many_is_all_or_nothing():
+    tracked, untracked = VariantFactory(stock=1), VariantFactory(track_inventory=False, stock=0)
+
+    with pytest.raises(StockNotTracked):
+        services.stock_adjust_many(variants=[tracked, untracked], mode="restock", quantity=4)
+
+    tracked.refresh_from_db()
+    assert tracked.stock == 1
+    assert not StockMovement.objects.exists()
+
+
+def test_stock_adjust_many_counts_and_skips_unchanged_variants(user):
+    a, b = VariantFactory(stock=3), VariantFactory(stock=5)
+
+    movements = services.stock_adjust_many(
+        variants=[b, a], mode="count", quantity=5, user=user, reference="COUNT-11"
+    )
+
+    assert [(m.variant_id, m.delta, m.reference) for m in movements] == [(a.pk, 2, "COUNT-11")]
+    assert dict(ProductVariant.objects.values_list("pk", "stock")) == {a.pk: 5, b.pk: 5}
