@@ -159,6 +159,21 @@ class ProductVariant(models.Model):
     def __str__(self) -> str:
         return f"{self.product.name} – {self.name}" if self.name else self.product.name
 
+    def save(self, *args, **kwargs) -> None:
+        """Saving a variant never writes its stock back.
+
+        Stock moves only through the ledger services, which save `update_fields=["stock"]` on a
+        locked row. Any other save (admin forms, CSV import, API edits) holds a stock value read
+        earlier; writing it back would undo an order taken in between.
+        """
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "stock"
+            ]
+        super().save(*args, **kwargs)
+
     @property
     def is_on_sale(self) -> bool:
         return self.compare_at_price is not None and self.compare_at_price > self.price

@@ -358,3 +358,28 @@ def test_options_read_as_pairs_or_json_and_written_back_the_same():
     assert options_format({"size": 3}) == '{"size": 3}'
     tricky = {"note": "a; b"}
     assert options_parse(options_format(tricky)) == tricky
+
+
+def test_import_never_overwrites_stock_moved_while_it_ran(monkeypatch):
+    """An order taking stock between reading the rows and saving them must not be undone."""
+    from catalog import services
+    from catalog.resources import VariantResource
+    from catalog.tests.factories import VariantFactory
+
+    variant = VariantFactory(sku="RACE-1", stock=10)
+    resource = VariantResource()
+    original = resource.import_instance
+
+    def sell_two_meanwhile(instance, row, **kwargs):
+        original(instance, row, **kwargs)
+        services.stock_adjust(variant=variant.pk, delta=-2, reason="order_reserved")
+
+    monkeypatch.setattr(resource, "import_instance", sell_two_meanwhile)
+    rows = resource.export(queryset=type(variant).objects.filter(pk=variant.pk))
+    rows.dict = [{**row, "price": "25.00", "stock": ""} for row in rows.dict]
+
+    result = resource.import_data(rows, dry_run=False)
+
+    assert not result.has_errors(), result.row_errors()
+    variant.refresh_from_db()
+    assert (variant.price, variant.stock) == (Decimal("25.00"), 8)

@@ -194,3 +194,15 @@ def test_stock_adjust_many_counts_and_skips_unchanged_variants(user):
 
     assert [(m.variant_id, m.delta, m.reference) for m in movements] == [(a.pk, 2, "COUNT-11")]
     assert dict(ProductVariant.objects.values_list("pk", "stock")) == {a.pk: 5, b.pk: 5}
+
+
+def test_saving_a_variant_read_earlier_does_not_undo_a_stock_movement():
+    variant = VariantFactory(stock=10)
+    stale = ProductVariant.objects.get(pk=variant.pk)
+    services.stock_adjust(variant=variant, delta=-3, reason=Reason.ORDER_RESERVED)
+
+    stale.price = Decimal("5.00")
+    stale.save()
+
+    variant.refresh_from_db()
+    assert (variant.price, variant.stock) == (Decimal("5.00"), 7)
