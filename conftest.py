@@ -61,6 +61,29 @@ def auth_client(user) -> APIClient:
 
 
 @pytest.fixture
+def staff():
+    """A member of staff with every permission (the admin checks permissions, the API is_staff)."""
+    return UserFactory(is_staff=True, is_superuser=True, email="staff@example.com")
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    """A browser session signed in as `staff` (admin and pages)."""
+    client.force_login(staff)
+    return client
+
+
+@pytest.fixture
+def staff_api_client(staff) -> APIClient:
+    """An API client signed in as `staff` with a JWT access token."""
+    from accounts import jwt
+
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {jwt.tokens_for_user(user=staff)['access']}")
+    return api
+
+
+@pytest.fixture
 def emails_sent(django_capture_on_commit_callbacks):
     """`with emails_sent(): ...` runs the on-commit hooks (the email tasks) of what it wraps.
 

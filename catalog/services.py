@@ -49,9 +49,12 @@ def _locked_variants(variant_ids: Iterable[int]) -> dict[int, ProductVariant]:
 def _apply(
     variant: ProductVariant, delta: int, *, reason: str, user, reference: str, note: str
 ) -> StockMovement:
-    """Change a locked variant's stock and return its (unsaved) ledger row."""
+    """Change a locked variant's stock in memory and return its (unsaved) ledger row.
+
+    The caller saves both: one variant with `save(update_fields=["stock"])`, many with
+    `_save_movements`, so an order of any size costs the same number of queries.
+    """
     variant.stock += delta
-    variant.save(update_fields=["stock"])
     return StockMovement(
         variant=variant,
         delta=delta,
@@ -99,6 +102,7 @@ def stock_adjust(
             fields={"delta": [f"Only {locked.stock} in stock."]},
         )
     movement = _apply(locked, delta, reason=reason, user=user, reference=reference, note=note)
+    locked.save(update_fields=["stock"])
     movement.save()
     if isinstance(variant, ProductVariant):
         variant.stock = locked.stock
@@ -225,7 +229,7 @@ def stock_reserve(*, lines: Iterable[StockLine], reference: str, user=None) -> l
         for variant_id, quantity in sorted(wanted.items())
         if variants[variant_id].track_inventory
     ]
-    return StockMovement.objects.bulk_create(movements)
+    return _save_movements(movements)
 
 
 @transaction.atomic
@@ -244,6 +248,13 @@ def stock_release(
         for variant_id, quantity in sorted(given.items())
         if variant_id in variants and variants[variant_id].track_inventory
     ]
+    return _save_movements(movements)
+
+
+def _save_movements(movements: list[StockMovement]) -> list[StockMovement]:
+    """Write the new stock of the (locked) variants and their ledger rows: two queries."""
+    if movements:
+        ProductVariant.objects.bulk_update([m.variant for m in movements], ["stock"])
     return StockMovement.objects.bulk_create(movements)
 
 

@@ -7,4 +7,5 @@ app_name = "api"
 urlpatterns = [
     path("", include("accounts.api.urls")),
     path("", include("catalog.api.urls")),
+    path("", include("orders.api.urls")),
 ]

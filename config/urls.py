@@ -15,6 +15,7 @@ admin.site.site_title = "Store admin"
 urlpatterns = [
     path("", home, name="home"),
     path("", include("catalog.urls")),
+    path("", include("orders.urls")),
     # An index of one sitemap per section, each split into pages of up to 50,000 addresses.
     path(
         "sitemap.xml",

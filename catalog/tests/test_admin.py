@@ -8,7 +8,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.tests.factories import UserFactory
 from catalog import services
 from catalog.models import Category, Product, ProductVariant, StockMovement
 from catalog.tests.factories import (
@@ -26,17 +25,6 @@ Status = Product.Status
 PRODUCTS = reverse("admin:catalog_product_changelist")
 VARIANTS = reverse("admin:catalog_productvariant_changelist")
 LEDGER = reverse("admin:catalog_stockmovement_changelist")
-
-
-@pytest.fixture
-def staff():
-    return UserFactory(is_staff=True, is_superuser=True, email="staff@example.com")
-
-
-@pytest.fixture
-def staff_client(client, staff):
-    client.force_login(staff)
-    return client
 
 
 def texts(response) -> list[str]:

@@ -9,7 +9,6 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts import jwt
-from accounts.tests.factories import UserFactory
 from accounts.tests.test_api_auth import assert_error
 from catalog import services
 from catalog.api import serializers as api_serializers
@@ -57,16 +56,6 @@ def jwt_client(user) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {jwt.tokens_for_user(user=user)['access']}")
     return client
-
-
-@pytest.fixture
-def staff():
-    return UserFactory(is_staff=True)
-
-
-@pytest.fixture
-def staff_client(staff) -> APIClient:
-    return jwt_client(staff)
 
 
 def listed(response) -> list[str]:
@@ -313,14 +302,14 @@ def test_drafts_and_archived_products_are_hidden_from_shoppers(api_client, auth_
             assert_error(client.get(slug_url(product.slug)), 404, "not_found")
 
 
-def test_staff_see_every_product(staff_client):
+def test_staff_see_every_product(staff_api_client):
     ProductFactory(slug="live")
     draft = ProductFactory(slug="draft", status=Status.DRAFT)
     ProductFactory(slug="archived", status=Status.ARCHIVED)
 
-    assert listed(staff_client.get(PRODUCTS)) == ["archived", "draft", "live"]
-    assert staff_client.get(product_url(draft.pk)).json()["status"] == "draft"
-    assert staff_client.get(slug_url("draft")).json()["id"] == draft.pk
+    assert listed(staff_api_client.get(PRODUCTS)) == ["archived", "draft", "live"]
+    assert staff_api_client.get(product_url(draft.pk)).json()["status"] == "draft"
+    assert staff_api_client.get(slug_url("draft")).json()["id"] == draft.pk
 
 
 # --- Product detail ------------------------------------------------------------------------------
@@ -379,12 +368,12 @@ def test_detail_shows_the_product_page(api_client):
     assert api_client.get(slug_url("pine")).json() == body
 
 
-def test_staff_detail_shows_inactive_variants_and_exact_stock(staff_client):
+def test_staff_detail_shows_inactive_variants_and_exact_stock(staff_api_client):
     product = ProductFactory()
     VariantFactory(product=product, sku="ON", stock=7, cost_price=Decimal("3"), position=0)
     VariantFactory(product=product, sku="OFF", stock=1, is_active=False, position=1)
 
-    variants = staff_client.get(product_url(product.pk)).json()["variants"]
+    variants = staff_api_client.get(product_url(product.pk)).json()["variants"]
 
     assert [(v["sku"], v["stock"], v["is_active"]) for v in variants] == [
         ("ON", 7, True),
@@ -492,8 +481,8 @@ def test_writes_need_a_staff_user(api_client, auth_client):
 
 
 # --- Create --------------------------------------------------------------------------------------
-def test_create_a_product_with_one_variant(staff_client):
-    response = staff_client.post(
+def test_create_a_product_with_one_variant(staff_api_client):
+    response = staff_api_client.post(
         PRODUCTS, {"name": "Akadama Soil", "variants": [{"sku": "AKA-5L", "price": "12.50"}]}
     )
 
@@ -507,10 +496,10 @@ def test_create_a_product_with_one_variant(staff_client):
     assert not StockMovement.objects.exists()
 
 
-def test_create_a_product_with_tags_category_and_initial_stock(staff_client, staff):
+def test_create_a_product_with_tags_category_and_initial_stock(staff_api_client, staff):
     category = CategoryFactory()
 
-    response = staff_client.post(
+    response = staff_api_client.post(
         PRODUCTS,
         {
             "name": "Phone Case",
@@ -561,22 +550,22 @@ def test_create_a_product_with_tags_category_and_initial_stock(staff_client, sta
         ({"kind": "service"}, "kind"),
     ],
 )
-def test_create_validation_errors_name_the_field(staff_client, payload, field):
+def test_create_validation_errors_name_the_field(staff_api_client, payload, field):
     ProductFactory(slug="taken")
     VariantFactory(sku="TAKEN")
     before = Product.objects.count()
     body = {"name": "Shears", "variants": [{"sku": "S-1", "price": "10"}], **payload}
 
-    error = assert_error(staff_client.post(PRODUCTS, body), 400, "invalid", fields=(field,))
+    error = assert_error(staff_api_client.post(PRODUCTS, body), 400, "invalid", fields=(field,))
 
     assert list(error["fields"]) == [field]
     assert Product.objects.count() == before
 
 
-def test_create_variant_errors_point_at_the_variant(staff_client):
+def test_create_variant_errors_point_at_the_variant(staff_api_client):
     VariantFactory(sku="TAKEN")
 
-    response = staff_client.post(
+    response = staff_api_client.post(
         PRODUCTS,
         {
             "name": "Shears",
@@ -589,7 +578,7 @@ def test_create_variant_errors_point_at_the_variant(staff_client):
     assert list(fields["variants"]["1"]) == ["price"]
 
 
-def test_create_a_sku_taken_meanwhile_is_a_400_not_a_500(staff_client, monkeypatch):
+def test_create_a_sku_taken_meanwhile_is_a_400_not_a_500(staff_api_client, monkeypatch):
     # Another request takes the SKU between our checks and our insert.
     VariantFactory(sku="RACE")
     monkeypatch.setattr(
@@ -597,7 +586,7 @@ def test_create_a_sku_taken_meanwhile_is_a_400_not_a_500(staff_client, monkeypat
     )
     monkeypatch.setattr(ProductVariant, "validate_unique", lambda self, exclude=None: None)
 
-    response = staff_client.post(
+    response = staff_api_client.post(
         PRODUCTS, {"name": "Race", "variants": [{"sku": "RACE", "price": "1"}]}
     )
 
@@ -606,21 +595,21 @@ def test_create_a_sku_taken_meanwhile_is_a_400_not_a_500(staff_client, monkeypat
     assert not Product.objects.filter(name="Race").exists()
 
 
-def test_an_unrelated_integrity_error_is_not_hidden(staff_client, monkeypatch):
+def test_an_unrelated_integrity_error_is_not_hidden(staff_api_client, monkeypatch):
     def fail(**kwargs):
         raise IntegrityError("CHECK constraint failed: something_else")
 
     monkeypatch.setattr(services, "product_create", fail)
 
     with pytest.raises(IntegrityError):
-        staff_client.post(PRODUCTS, {"name": "X", "variants": [{"sku": "X", "price": "1"}]})
+        staff_api_client.post(PRODUCTS, {"name": "X", "variants": [{"sku": "X", "price": "1"}]})
 
 
 # --- Update --------------------------------------------------------------------------------------
-def test_patch_changes_only_the_fields_given(staff_client):
+def test_patch_changes_only_the_fields_given(staff_api_client):
     product = ProductFactory(name="Old", slug="old", variants=2, tags=["keep"])
 
-    response = staff_client.patch(product_url(product.pk), {"name": "New", "is_featured": True})
+    response = staff_api_client.patch(product_url(product.pk), {"name": "New", "is_featured": True})
 
     assert response.status_code == 200, response.content
     product.refresh_from_db()
@@ -630,12 +619,12 @@ def test_patch_changes_only_the_fields_given(staff_client):
     assert response.json()["name"] == "New"
 
 
-def test_patch_variants_is_the_full_list(staff_client):
+def test_patch_variants_is_the_full_list(staff_api_client):
     product = ProductFactory()
     kept = VariantFactory(product=product, sku="KEEP", price=Decimal("10"), stock=3)
     dropped = VariantFactory(product=product, sku="DROP")
 
-    response = staff_client.patch(
+    response = staff_api_client.patch(
         product_url(product.pk),
         {
             "tags": ["new"],
@@ -658,15 +647,15 @@ def test_patch_variants_is_the_full_list(staff_client):
     assert list(product.tags.values_list("name", flat=True)) == ["new"]
 
 
-def test_update_refuses_variants_of_another_product_and_stock_of_existing_ones(staff_client):
+def test_update_refuses_variants_of_another_product_and_stock_of_existing_ones(staff_api_client):
     product = ProductFactory(variants=1)
     own = product.variants.get()
     foreign = VariantFactory()
 
-    foreign_response = staff_client.patch(
+    foreign_response = staff_api_client.patch(
         product_url(product.pk), {"variants": [{"id": foreign.pk, "price": "1"}]}
     )
-    stock_response = staff_client.patch(
+    stock_response = staff_api_client.patch(
         product_url(product.pk), {"variants": [{"id": own.pk, "stock": 99}]}
     )
 
@@ -679,25 +668,27 @@ def test_update_refuses_variants_of_another_product_and_stock_of_existing_ones(s
     assert (own.stock, own.is_active, foreign.price) == (10, True, Decimal("19.90"))
 
 
-def test_patch_an_inactive_variant_keeps_it_inactive(staff_client):
+def test_patch_an_inactive_variant_keeps_it_inactive(staff_api_client):
     variant = VariantFactory(is_active=False, price=Decimal("5"))
 
-    response = staff_client.patch(variant_url(variant.pk), {"price": "6.00"})
+    response = staff_api_client.patch(variant_url(variant.pk), {"price": "6.00"})
 
     assert response.status_code == 200
     variant.refresh_from_db()
     assert (variant.price, variant.is_active) == (Decimal("6.00"), False)
-    assert staff_client.patch(variant_url(variant.pk), {"is_active": True}).json()["is_active"]
+    assert staff_api_client.patch(variant_url(variant.pk), {"is_active": True}).json()["is_active"]
 
 
-def test_put_needs_the_whole_product(staff_client):
+def test_put_needs_the_whole_product(staff_api_client):
     product = ProductFactory(variants=1)
 
-    error = assert_error(staff_client.put(product_url(product.pk), {"name": "X"}), 400, "invalid")
+    error = assert_error(
+        staff_api_client.put(product_url(product.pk), {"name": "X"}), 400, "invalid"
+    )
 
     assert list(error["fields"]) == ["variants"]
     variant = product.variants.get()
-    response = staff_client.put(
+    response = staff_api_client.put(
         product_url(product.pk),
         {"name": "Whole", "variants": [{"id": variant.pk, "sku": variant.sku, "price": "3"}]},
     )
@@ -706,12 +697,12 @@ def test_put_needs_the_whole_product(staff_client):
     assert response.json()["price"] == "3.00"
 
 
-def test_update_with_a_sku_of_another_product_is_a_400(staff_client):
+def test_update_with_a_sku_of_another_product_is_a_400(staff_api_client):
     product = ProductFactory(variants=1)
     VariantFactory(sku="OTHER")
     variant = product.variants.get()
 
-    response = staff_client.patch(
+    response = staff_api_client.patch(
         product_url(product.pk), {"variants": [{"id": variant.pk, "sku": "OTHER"}]}
     )
 
@@ -720,21 +711,21 @@ def test_update_with_a_sku_of_another_product_is_a_400(staff_client):
 
 
 # --- Delete / archive ----------------------------------------------------------------------------
-def test_delete_a_product_without_history(staff_client):
+def test_delete_a_product_without_history(staff_api_client):
     product = ProductFactory(variants=2)
 
-    response = staff_client.delete(product_url(product.pk))
+    response = staff_api_client.delete(product_url(product.pk))
 
     assert response.status_code == 204
     assert not Product.objects.filter(pk=product.pk).exists()
     assert not ProductVariant.objects.exists()
 
 
-def test_delete_archives_a_product_with_stock_history(staff_client, api_client):
+def test_delete_archives_a_product_with_stock_history(staff_api_client, api_client):
     product = ProductFactory(variants=1)
     services.stock_adjust(variant=product.variants.get(), delta=2, reason="restock")
 
-    response = staff_client.delete(product_url(product.pk))
+    response = staff_api_client.delete(product_url(product.pk))
 
     assert response.status_code == 200
     assert (response.json()["id"], response.json()["status"]) == (product.pk, "archived")
@@ -745,11 +736,11 @@ def test_delete_archives_a_product_with_stock_history(staff_client, api_client):
 
 
 # --- Variants ------------------------------------------------------------------------------------
-def test_add_a_variant_with_initial_stock(staff_client, staff):
+def test_add_a_variant_with_initial_stock(staff_api_client, staff):
     product = ProductFactory()
     first = VariantFactory(product=product, position=0)
 
-    response = staff_client.post(
+    response = staff_api_client.post(
         variants_url(product.pk), {"sku": "NEW", "price": "4.20", "stock": 6}
     )
 
@@ -768,7 +759,7 @@ def test_add_a_variant_with_initial_stock(staff_client, staff):
     assert (first.position, first.is_active) == (0, True)
 
 
-def test_add_a_variant_validation(staff_client):
+def test_add_a_variant_validation(staff_api_client):
     product = ProductFactory()
     VariantFactory(sku="TAKEN")
 
@@ -778,15 +769,17 @@ def test_add_a_variant_validation(staff_client):
         ({"sku": "X", "price": "1", "stock": -1}, "stock"),
         ({"sku": "X"}, "price"),
     ]:
-        assert_error(staff_client.post(variants_url(product.pk), payload), 400, "invalid", (field,))
+        assert_error(
+            staff_api_client.post(variants_url(product.pk), payload), 400, "invalid", (field,)
+        )
     assert not product.variants.exists()
 
 
-def test_patch_a_variant(staff_client):
+def test_patch_a_variant(staff_api_client):
     variant = VariantFactory(price=Decimal("10"), stock=4)
     sibling = VariantFactory(product=variant.product, position=3)
 
-    response = staff_client.patch(
+    response = staff_api_client.patch(
         variant_url(variant.pk), {"price": "11.00", "compare_at_price": "15.00"}
     )
 
@@ -802,7 +795,7 @@ def test_patch_a_variant(staff_client):
     assert response.json()["price"] == "11.00"
 
 
-def test_patch_a_variant_refuses_stock_and_bad_values(staff_client):
+def test_patch_a_variant_refuses_stock_and_bad_values(staff_api_client):
     variant = VariantFactory(stock=4)
     VariantFactory(sku="TAKEN")
 
@@ -812,31 +805,33 @@ def test_patch_a_variant_refuses_stock_and_bad_values(staff_client):
         ({"compare_at_price": "-1"}, "compare_at_price"),
         ({"sku": "TAKEN"}, "sku"),
     ]:
-        assert_error(staff_client.patch(variant_url(variant.pk), payload), 400, "invalid", (field,))
+        assert_error(
+            staff_api_client.patch(variant_url(variant.pk), payload), 400, "invalid", (field,)
+        )
     variant.refresh_from_db()
     assert variant.stock == 4
     # Its own SKU is not "taken".
-    assert staff_client.patch(variant_url(variant.pk), {"sku": variant.sku}).status_code == 200
+    assert staff_api_client.patch(variant_url(variant.pk), {"sku": variant.sku}).status_code == 200
 
 
-def test_delete_a_variant_without_history_deletes_it(staff_client):
+def test_delete_a_variant_without_history_deletes_it(staff_api_client):
     product = ProductFactory()
     variant = VariantFactory(product=product, sku="GONE", stock=0)
     VariantFactory(product=product, sku="STAYS")
 
-    response = staff_client.delete(variant_url(variant.pk))
+    response = staff_api_client.delete(variant_url(variant.pk))
 
     assert response.status_code == 204
     assert list(product.variants.values_list("sku", flat=True)) == ["STAYS"]
 
 
-def test_delete_a_variant_with_history_takes_it_off_sale(staff_client, api_client):
+def test_delete_a_variant_with_history_takes_it_off_sale(staff_api_client, api_client):
     product = ProductFactory()
     variant = VariantFactory(product=product, sku="GONE", stock=0)
     services.stock_adjust(variant=variant, delta=2, reason="restock")
     VariantFactory(product=product, sku="STAYS")
 
-    response = staff_client.delete(variant_url(variant.pk))
+    response = staff_api_client.delete(variant_url(variant.pk))
 
     assert response.status_code == 200
     assert response.json()["is_active"] is False
@@ -845,14 +840,14 @@ def test_delete_a_variant_with_history_takes_it_off_sale(staff_client, api_clien
     assert variant.stock_movements.count() == 1
     shown = api_client.get(product_url(product.pk)).json()["variants"]
     assert [v["sku"] for v in shown] == ["STAYS"]
-    assert staff_client.get(variant_url(variant.pk)).json()["sku"] == "GONE"
+    assert staff_api_client.get(variant_url(variant.pk)).json()["sku"] == "GONE"
 
 
 # --- Stock ---------------------------------------------------------------------------------------
-def test_stock_delta_writes_the_ledger(staff_client, staff):
+def test_stock_delta_writes_the_ledger(staff_api_client, staff):
     variant = VariantFactory(stock=3)
 
-    response = staff_client.post(
+    response = staff_api_client.post(
         stock_url(variant.pk), {"delta": 5, "reason": "restock", "note": "Delivery 12"}
     )
 
@@ -880,23 +875,23 @@ def test_stock_delta_writes_the_ledger(staff_client, staff):
     }
 
 
-def test_stock_count_records_a_correction(staff_client):
+def test_stock_count_records_a_correction(staff_api_client):
     variant = VariantFactory(stock=10)
 
-    response = staff_client.post(stock_url(variant.pk), {"quantity": 7, "note": "Counted"})
+    response = staff_api_client.post(stock_url(variant.pk), {"quantity": 7, "note": "Counted"})
 
     assert response.status_code == 201
     assert (response.json()["delta"], response.json()["reason"]) == (-3, "correction")
     variant.refresh_from_db()
     assert variant.stock == 7
-    assert staff_client.post(stock_url(variant.pk), {"quantity": 7}).status_code == 204
+    assert staff_api_client.post(stock_url(variant.pk), {"quantity": 7}).status_code == 204
     assert StockMovement.objects.count() == 1
 
 
-def test_stock_removal_beyond_the_stock_is_a_409(staff_client):
+def test_stock_removal_beyond_the_stock_is_a_409(staff_api_client):
     variant = VariantFactory(stock=2)
 
-    response = staff_client.post(stock_url(variant.pk), {"delta": -3, "reason": "correction"})
+    response = staff_api_client.post(stock_url(variant.pk), {"delta": -3, "reason": "correction"})
 
     assert_error(response, 409, "insufficient_stock", fields=("delta",))
     variant.refresh_from_db()
@@ -919,24 +914,26 @@ def test_stock_removal_beyond_the_stock_is_a_409(staff_client):
         ({}, "non_field_errors"),
     ],
 )
-def test_stock_input_errors(staff_client, payload, field):
+def test_stock_input_errors(staff_api_client, payload, field):
     variant = VariantFactory(stock=2)
 
     error = assert_error(
-        staff_client.post(stock_url(variant.pk), payload), 400, "invalid", (field,)
+        staff_api_client.post(stock_url(variant.pk), payload), 400, "invalid", (field,)
     )
 
     assert list(error["fields"]) == [field]
     assert not StockMovement.objects.exists()
 
 
-def test_stock_beyond_the_integer_column_is_a_400(staff_client):
+def test_stock_beyond_the_integer_column_is_a_400(staff_api_client):
     variant = VariantFactory(stock=10)
 
-    response = staff_client.post(stock_url(variant.pk), {"delta": 2**31 - 1, "reason": "restock"})
+    response = staff_api_client.post(
+        stock_url(variant.pk), {"delta": 2**31 - 1, "reason": "restock"}
+    )
     assert_error(response, 400, "stock_too_large", fields=("delta",))
 
-    response = staff_client.post(stock_url(variant.pk), {"quantity": 2**31})
+    response = staff_api_client.post(stock_url(variant.pk), {"quantity": 2**31})
     assert response.status_code == 400
     assert "quantity" in response.json()["error"]["fields"]
 
@@ -945,16 +942,16 @@ def test_stock_beyond_the_integer_column_is_a_400(staff_client):
     assert not variant.stock_movements.exists()
 
 
-def test_stock_of_an_untracked_variant_cannot_change(staff_client):
+def test_stock_of_an_untracked_variant_cannot_change(staff_api_client):
     variant = VariantFactory(track_inventory=False, stock=0)
 
-    response = staff_client.post(stock_url(variant.pk), {"delta": 1, "reason": "restock"})
+    response = staff_api_client.post(stock_url(variant.pk), {"delta": 1, "reason": "restock"})
 
     assert_error(response, 400, "stock_not_tracked")
 
 
 def test_stock_movements_are_a_paginated_ledger_newest_first(
-    staff_client, django_assert_num_queries
+    staff_api_client, django_assert_num_queries
 ):
     variant = VariantFactory(stock=0)
     for delta in (5, -1, 3):
@@ -962,7 +959,7 @@ def test_stock_movements_are_a_paginated_ledger_newest_first(
     services.stock_adjust(variant=VariantFactory(), delta=1, reason="restock")
 
     with django_assert_num_queries(4):  # user, variant, count, page
-        response = staff_client.get(movements_url(variant.pk), {"page_size": 2})
+        response = staff_api_client.get(movements_url(variant.pk), {"page_size": 2})
 
     body = response.json()
     assert body["count"] == 3

@@ -9,7 +9,6 @@ import tablib
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from accounts.tests.factories import UserFactory
 from catalog.admin_forms import options_format, options_parse
 from catalog.models import Product, ProductVariant, StockMovement
 from catalog.resources import VariantResource
@@ -22,17 +21,6 @@ IMPORT = reverse("admin:catalog_productvariant_import")
 PROCESS_IMPORT = reverse("admin:catalog_productvariant_process_import")
 EXPORT = reverse("admin:catalog_productvariant_export")
 COLUMNS = list(VariantResource._meta.fields)
-
-
-@pytest.fixture
-def staff():
-    return UserFactory(is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def staff_client(client, staff):
-    client.force_login(staff)
-    return client
 
 
 @pytest.fixture

@@ -42,11 +42,6 @@ def meta(response, attribute: str, name: str) -> str:
     return found.group(1)
 
 
-@pytest.fixture
-def staff():
-    return UserFactory(is_staff=True)
-
-
 # --- Home -------------------------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from corsheaders.defaults import default_headers as default_cors_headers
 
 from config.logging import build_logging
 
@@ -29,6 +30,12 @@ STORE_NAME = env.str("STORE_NAME", default="Evergreen Store")
 STORE_CURRENCY = env.str("STORE_CURRENCY", default="EUR")
 # Staff who receive the daily low-stock digest; empty means every active staff user.
 LOW_STOCK_EMAILS = env.list("LOW_STOCK_EMAILS", default=[])
+# An unpaid order holds its stock this long, then it is cancelled and the stock returns.
+ORDER_PAYMENT_MINUTES = env.int("ORDER_PAYMENT_MINUTES", default=60)
+# How long a guest's email verification link (and code) stays valid.
+GUEST_VERIFY_HOURS = env.int("GUEST_VERIFY_HOURS", default=48)
+# Anonymous carts untouched for this many days are deleted.
+CART_KEEP_DAYS = env.int("CART_KEEP_DAYS", default=30)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -94,6 +101,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.store",
+                "orders.context_processors.cart",
             ],
         },
     },
@@ -214,11 +222,18 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Both are fields called `status`: give each its own schema name.
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.models.Order.Status",
+        "ProductStatusEnum": "catalog.models.Product.Status",
+    },
 }
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
-CORS_EXPOSE_HEADERS = ["X-Request-ID"]
+# Apps keep their anonymous cart's token in X-Session-ID: they must be able to send and read it.
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "X-Session-ID"]
+CORS_ALLOW_HEADERS = (*default_cors_headers, "x-session-id")
 
 # --- Background jobs (Celery) ----------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost/")
@@ -248,6 +263,14 @@ CELERY_BEAT_SCHEDULE = {
     "flush-expired-tokens": {
         "task": "accounts.tasks.flush_expired_tokens",
         "schedule": crontab(hour=3, minute=17),
+    },
+    "expire-unpaid-orders": {
+        "task": "orders.tasks.expire_unpaid_orders",
+        "schedule": crontab(minute="*/5"),
+    },
+    "delete-stale-carts": {
+        "task": "orders.tasks.delete_stale_carts",
+        "schedule": crontab(hour=4, minute=40),
     },
     "low-stock-digest": {
         "task": "catalog.tasks.send_low_stock_digest",
