@@ -10,12 +10,14 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from catalog.models import ProductVariant, StockMovement
 from catalog.tests.factories import VariantFactory
 from orders import services
-from orders.exceptions import CheckoutError, DiscountInvalid
+from orders.exceptions import DiscountInvalid
 from orders.models import DiscountCode, DiscountRedemption, Order
 from orders.tests.factories import (
     ADDRESS,
@@ -61,22 +63,34 @@ def buy(cart, *, method, discount_code=""):
 
 
 def test_100_buyers_for_25_items_get_exactly_25_orders():
+    """Through the API, as apps do it: each buyer checks out the cart its X-Session-ID names."""
     variant = VariantFactory(stock=25)
     method = ShippingMethodFactory()
     carts = [CartItemFactory(variant=variant, quantity=1).cart for _ in range(100)]
 
-    outcomes = all_at_once(lambda cart: buy(cart, method=method), carts)
+    def checkout(cart):
+        return APIClient().post(
+            reverse("api:guest-checkout"),
+            {
+                "email": f"buyer{cart.pk}@example.com",
+                "shipping_address": ADDRESS,
+                "shipping_method": method.pk,
+            },
+            format="json",
+            headers={"X-Session-ID": str(cart.token)},
+        )
 
-    orders = [o for o in outcomes if isinstance(o, Order)]
-    refused = [o for o in outcomes if isinstance(o, CheckoutError)]
-    assert len(orders) == 25
-    assert len(refused) == 75, [o for o in outcomes if not isinstance(o, Order | CheckoutError)]
-    for error in refused:
-        assert error.code in ("insufficient_stock", "cart_has_problems")
-        assert error.status_code == 409
-        assert [(line["sku"], line["problem"]) for line in error.lines] == [
-            (variant.sku, "sold_out")
-        ]
+    responses = all_at_once(checkout, carts)
+
+    statuses = sorted(getattr(r, "status_code", repr(r)) for r in responses)
+    assert statuses == [201] * 25 + [409] * 75
+    for response in responses:
+        if response.status_code == 409:
+            error = response.json()["error"]
+            assert error["code"] in ("insufficient_stock", "cart_has_problems")
+            assert [(line["sku"], line["problem"]) for line in error["lines"]] == [
+                (variant.sku, "sold_out")
+            ]
     assert ProductVariant.objects.get(pk=variant.pk).stock == 0
     assert Order.objects.count() == 25
     assert StockMovement.objects.filter(variant=variant, reason="order_reserved").count() == 25
