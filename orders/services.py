@@ -242,14 +242,29 @@ def _check_address(address: Mapping | None) -> dict:
     return address
 
 
-def _locked_discount(code_text: str, *, email: str, subtotal) -> DiscountCode:
-    code = DiscountCode.objects.select_for_update().filter(code=code_text.strip().upper()).first()
+def _discount_find(code_text: str, *, lock: bool) -> DiscountCode:
+    codes = DiscountCode.objects.select_for_update() if lock else DiscountCode.objects.all()
+    code = codes.filter(code=code_text.strip().upper()).first()
     if code is None:
         raise DiscountInvalid(
             "This code does not exist.",
             code="discount_unknown",
             fields={"discount_code": ["This code does not exist."]},
         )
+    return code
+
+
+def discount_preview(*, code_text: str, subtotal) -> DiscountCode:
+    """The code a shopper typed, if it can apply to `subtotal` now. Only a preview for the
+    checkout page: `order_place` checks again with the row locked and the customer's own uses.
+    Raises DiscountInvalid."""
+    code = _discount_find(code_text, lock=False)
+    pricing.discount_check(code, subtotal=subtotal)
+    return code
+
+
+def _locked_discount(code_text: str, *, email: str, subtotal) -> DiscountCode:
+    code = _discount_find(code_text, lock=True)
     pricing.discount_check(code, subtotal=subtotal)
     if code.per_customer_limit is not None:
         used = DiscountRedemption.objects.filter(discount=code, email__iexact=email).count()

@@ -216,17 +216,12 @@ def cart_clear(request: HttpRequest) -> HttpResponse:
 def _discount_preview(code_text: str, subtotal) -> tuple[DiscountCode | None, str]:
     """The code to show the totals with, or why it cannot be used. Only a preview: placing the
     order checks it again with the code's row locked (and the customer's own uses)."""
-    code_text = code_text.strip()
-    if not code_text:
+    if not code_text.strip():
         return None, ""
-    code = DiscountCode.objects.filter(code=code_text.upper()).first()
-    if code is None:
-        return None, "This code does not exist."
     try:
-        pricing.discount_check(code, subtotal=subtotal)
+        return services.discount_preview(code_text=code_text, subtotal=subtotal), ""
     except DiscountInvalid as exc:
         return None, exc.message
-    return code, ""
 
 
 def _checkout_initial(addresses: list, methods: list) -> dict:
