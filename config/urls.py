@@ -16,6 +16,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("", include("catalog.urls")),
     path("", include("orders.urls")),
+    path("", include("payments.urls")),
     # An index of one sitemap per section, each split into pages of up to 50,000 addresses.
     path(
         "sitemap.xml",
@@ -32,6 +33,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api")),
+    # Stripe's webhooks: /stripe/webhook/<uuid>/ (see `manage.py stripe_setup`).
+    path("stripe/", include("djstripe.urls", namespace="djstripe")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),

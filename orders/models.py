@@ -174,6 +174,13 @@ class Order(models.Model):
     tracking_number = models.CharField(max_length=100, blank=True)
     carrier = models.CharField(max_length=100, blank=True)
     customer_note = models.CharField(max_length=500, blank=True)
+    attention = models.CharField(
+        "needs attention",
+        max_length=500,
+        blank=True,
+        editable=False,
+        help_text="Why staff must look at this order (a disputed or mismatched payment...).",
+    )
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -11,6 +11,7 @@ import secrets
 import uuid
 from collections.abc import Mapping
 from datetime import timedelta
+from enum import StrEnum
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -27,6 +28,7 @@ from orders.exceptions import (
     CheckoutError,
     DiscountInvalid,
     IllegalTransition,
+    OrderError,
     VerificationFailed,
 )
 from orders.models import (
@@ -513,7 +515,21 @@ STATUS_SIGNALS = {
     Status.PARTIALLY_REFUNDED: signals.order_refunded,
     Status.REFUNDED: signals.order_refunded,
 }
-STATUS_EMAILS = {Status.PAID: "paid", Status.SHIPPED: "shipped", Status.CANCELLED: "cancelled"}
+STATUS_EMAILS = {
+    Status.PAID: "paid",
+    Status.SHIPPED: "shipped",
+    Status.CANCELLED: "cancelled",
+    Status.PARTIALLY_REFUNDED: "refunded",
+    Status.REFUNDED: "refunded",
+}
+# Statuses in which the shop holds the customer's money.
+PAID_STATUSES = {
+    Status.PAID,
+    Status.PROCESSING,
+    Status.SHIPPED,
+    Status.DELIVERED,
+    Status.PARTIALLY_REFUNDED,
+}
 
 
 def order_transition(
@@ -526,7 +542,7 @@ def order_transition(
     carrier: str = "",
     expected_from: set[str] | None = None,
 ) -> Order:
-    """Move an order to status `to`: the only code that changes `Order.status`.
+    """Move an order to status `to`: with `_move`, the only code that changes `Order.status`.
 
     Locks the order row, checks the transition table (and `expected_from`, for callers that act
     only on some statuses), stamps the time, releases stock on cancellation (exactly once: the
@@ -544,7 +560,7 @@ def order_transition(
                 f"An order that is “{locked.get_status_display()}” cannot become “{target}”.",
                 fields={"status": [f"Allowed next: {', '.join(sorted(allowed)) or 'none'}."]},
             )
-        changed = ["status", "updated_at"]
+        changed = []
         if to == Status.SHIPPED:
             if not locked.needs_shipping:
                 raise IllegalTransition(
@@ -564,27 +580,35 @@ def order_transition(
                 "Goods must be shipped before they are delivered.",
                 fields={"status": ["Ship the order first."]},
             )
-        locked.status = to
-        if to in TIMESTAMPS:
-            setattr(locked, TIMESTAMPS[to], timezone.now())
-            changed.append(TIMESTAMPS[to])
-        locked.save(update_fields=changed)
-        OrderStatusChange.objects.create(
-            order=locked,
-            from_status=previous,
-            to_status=to,
-            note=note[:255],
-            changed_by=user if user is not None and user.is_authenticated else None,
-        )
+        _move(locked, to, user=user, note=note, changed=changed)
         if to in RELEASES_STOCK:
             _release_stock(locked, user=user)
             if previous == Status.PENDING_PAYMENT:
                 _return_discount_use(locked)
-        _after_commit(locked, previous)
     if not isinstance(order, int):
         for field in ("status", "tracking_number", "carrier", *TIMESTAMPS.values()):
             setattr(order, field, getattr(locked, field))
     return locked
+
+
+def _move(locked: Order, to: str, *, user, note: str, changed: list[str]) -> None:
+    """Save a locked order in status `to`, with its timestamp and history row, and queue the
+    status's signal and email for after commit."""
+    previous = locked.status
+    locked.status = to
+    changed = [*changed, "status", "updated_at"]
+    if to in TIMESTAMPS:
+        setattr(locked, TIMESTAMPS[to], timezone.now())
+        changed.append(TIMESTAMPS[to])
+    locked.save(update_fields=changed)
+    OrderStatusChange.objects.create(
+        order=locked,
+        from_status=previous,
+        to_status=to,
+        note=note[:255],
+        changed_by=user if user is not None and user.is_authenticated else None,
+    )
+    _after_commit(locked, previous)
 
 
 def _release_stock(order: Order, *, user) -> None:
@@ -637,7 +661,8 @@ def orders_expire_unpaid(*, now=None) -> int:
     Safe to run twice at once: each order is re-checked under its row lock.
     """
     now = now or timezone.now()
-    due = Order.objects.filter(status=Status.PENDING_PAYMENT, expires_at__lte=now)
+    # A flagged order (money arrived but did not match) waits for staff instead.
+    due = Order.objects.filter(status=Status.PENDING_PAYMENT, expires_at__lte=now, attention="")
     expired = 0
     for order_id in due.values_list("pk", flat=True).order_by("expires_at")[:500]:
         try:
@@ -651,3 +676,127 @@ def orders_expire_unpaid(*, now=None) -> int:
             continue  # paid or cancelled meanwhile
         expired += 1
     return expired
+
+
+# --- Payments and refunds (called by the payments app) ------------------------------------------
+
+
+class PaidOutcome(StrEnum):
+    PAID = "paid"  # the order moved to paid now
+    REVIVED = "revived"  # it had expired; its stock was taken again and it is paid
+    ALREADY_PAID = "already_paid"  # an earlier payment paid it: this one is a second payment
+    CLOSED = "closed"  # cancelled and cannot be revived: the money must go back
+
+
+def order_mark_paid(*, order: Order | int, user=None, note: str = "") -> PaidOutcome:
+    """Record that the order's money arrived: the one "order paid" step of every provider.
+
+    A pending order becomes paid. An order that expired while the shopper was paying is revived
+    when its stock can be reserved again (and its discount use counted again); otherwise, or
+    when it was cancelled on purpose, the outcome is CLOSED and the caller refunds the money.
+    """
+    order_id = order if isinstance(order, int) else order.pk
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order_id)
+        if locked.status == Status.PENDING_PAYMENT:
+            _move(locked, Status.PAID, user=user, note=note, changed=[])
+            return PaidOutcome.PAID
+        if locked.status != Status.CANCELLED:
+            return PaidOutcome.ALREADY_PAID
+        if _cancel_note(locked) != EXPIRED_NOTE or locked.paid_at is not None:
+            return PaidOutcome.CLOSED
+        try:
+            with transaction.atomic():
+                catalog_services.stock_reserve(
+                    lines=[
+                        StockLine(variant_id, quantity)
+                        for variant_id, quantity in locked.lines.values_list(
+                            "variant_id", "quantity"
+                        )
+                    ],
+                    reference=f"order:{locked.number}",
+                    user=user if user is not None and user.is_authenticated else None,
+                )
+        except InsufficientStock:
+            return PaidOutcome.CLOSED
+        _retake_discount_use(locked)
+        locked.cancelled_at = None
+        _move(
+            locked,
+            Status.PAID,
+            user=user,
+            note=note or "Paid after it had expired: stock reserved again",
+            changed=["cancelled_at"],
+        )
+        return PaidOutcome.REVIVED
+
+
+def _cancel_note(order: Order) -> str:
+    last = (
+        order.status_changes.filter(to_status=Status.CANCELLED)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    return last.note if last else ""
+
+
+def _retake_discount_use(order: Order) -> None:
+    """A revived order counts its discount use again (the price was already paid with it)."""
+    if not order.discount_code:
+        return
+    discount = DiscountCode.objects.filter(code=order.discount_code).first()
+    if discount is None:
+        return
+    _, created = DiscountRedemption.objects.get_or_create(
+        order=order,
+        defaults={"discount": discount, "email": order.email, "amount": order.discount_total},
+    )
+    if created:
+        DiscountCode.objects.filter(pk=discount.pk).update(times_used=F("times_used") + 1)
+
+
+def order_refund_record(*, order: Order | int, amount, user=None, note: str = "") -> Order:
+    """Add money given back to the order's refunded total and move it to partly refunded or
+    refunded. A cancelled order (money returned because it could not be served) keeps its
+    status. Raises OrderError when the refunds would exceed what was paid."""
+    order_id = order if isinstance(order, int) else order.pk
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order_id)
+        refunded = locked.refunded_total + amount
+        if amount <= 0 or refunded > locked.total:
+            raise OrderError(
+                "A refund cannot exceed what is left to refund on the order.",
+                code="refund_too_large",
+                fields={"amount": [f"At most {locked.total - locked.refunded_total}."]},
+            )
+        locked.refunded_total = refunded
+        if locked.status == Status.CANCELLED:
+            locked.save(update_fields=["refunded_total", "updated_at"])
+        else:
+            to = Status.REFUNDED if refunded == locked.total else Status.PARTIALLY_REFUNDED
+            if to not in TRANSITIONS.get(locked.status, set()):
+                raise IllegalTransition(
+                    f"An order that is “{locked.get_status_display()}” cannot be refunded.",
+                    fields={"status": ["Only paid orders can be refunded."]},
+                )
+            _move(locked, to, user=user, note=note, changed=["refunded_total"])
+    return locked
+
+
+def order_hold_until(*, order: Order | int, until) -> None:
+    """Keep an unpaid order (and its stock) until `until`, e.g. while a bank transfer travels."""
+    order_id = order if isinstance(order, int) else order.pk
+    Order.objects.filter(pk=order_id, status=Status.PENDING_PAYMENT, expires_at__lt=until).update(
+        expires_at=until, updated_at=timezone.now()
+    )
+
+
+def order_flag(*, order: Order | int, reason: str) -> None:
+    """Ask staff to look at an order (listed under "needs attention" in the admin)."""
+    order_id = order if isinstance(order, int) else order.pk
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order_id)
+        if reason in locked.attention:
+            return
+        locked.attention = "; ".join(filter(None, [locked.attention, reason]))[:500]
+        locked.save(update_fields=["attention", "updated_at"])

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-KINDS = ("received", "verify", "paid", "shipped", "cancelled")
+KINDS = ("received", "verify", "paid", "shipped", "cancelled", "refunded")
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)

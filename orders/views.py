@@ -355,9 +355,22 @@ def _chosen_method(form: CheckoutForm, methods: list[ShippingMethod]) -> Shippin
 
 def _order_placed(request: HttpRequest, order: Order) -> HttpResponse:
     if order.is_guest:
-        placed = request.session.get(GUEST_ORDERS_KEY, [])
-        request.session[GUEST_ORDERS_KEY] = [*placed, order.number][-GUEST_ORDERS_KEPT:]
+        remember_guest_order(request, order)
     return redirect("orders:confirmation", number=order.number)
+
+
+def remember_guest_order(request: HttpRequest, order: Order) -> None:
+    """This browser placed (or opened the emailed link of) a guest order: it may show it."""
+    placed = [n for n in request.session.get(GUEST_ORDERS_KEY, []) if n != order.number]
+    request.session[GUEST_ORDERS_KEY] = [*placed, order.number][-GUEST_ORDERS_KEPT:]
+
+
+def orders_for_request(request: HttpRequest) -> QuerySet[Order]:
+    """The orders this browser may show: a member's own, or the guest orders of its session."""
+    if request.user.is_authenticated:
+        return selectors.orders_of(request.user)
+    numbers = request.session.get(GUEST_ORDERS_KEY, [])
+    return selectors.orders_with_details().filter(user__isnull=True, number__in=numbers)
 
 
 # --- Orders -------------------------------------------------------------------------------------
@@ -377,13 +390,7 @@ def _order_with_lines(orders: QuerySet[Order], number: str) -> Order:
 
 def confirmation(request: HttpRequest, number: str) -> HttpResponse:
     """The page after placing an order: for the member who placed it, or the guest's session."""
-    if request.user.is_authenticated:
-        orders = selectors.orders_of(request.user)
-    elif number in request.session.get(GUEST_ORDERS_KEY, []):
-        orders = selectors.orders_with_details().filter(user__isnull=True)
-    else:
-        raise Http404("No such order.")
-    order = _order_with_lines(orders, number)
+    order = _order_with_lines(orders_for_request(request), number)
     return render(request, "orders/confirmation.html", {"order": order})
 
 
@@ -445,5 +452,6 @@ def guest_order(request: HttpRequest, token: str) -> HttpResponse:
             messages.success(request, f"Email confirmed: thank you, {order.email}.")
     if order is None:
         return render(request, "orders/guest_link_invalid.html", status=404)
+    remember_guest_order(request, order)
     order = _order_with_lines(selectors.orders_with_details().filter(pk=order.pk), order.number)
     return render(request, "orders/guest_order.html", {"order": order})

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "anymail",
     "imagekit",
     "import_export",
+    "djstripe",
     # The store
     "accounts",
     "catalog",
@@ -235,6 +236,31 @@ CORS_URLS_REGEX = r"^/api/.*$"
 CORS_EXPOSE_HEADERS = ["X-Request-ID", "X-Session-ID"]
 CORS_ALLOW_HEADERS = (*default_cors_headers, "x-session-id")
 
+# --- Payments ---------------------------------------------------------------------------------
+# Stripe (through dj-stripe) is offered when its keys are set; the manual method (bank transfer,
+# pay on pickup; staff confirm the money arrived) whenever it is listed in PAYMENT_PROVIDERS.
+STRIPE_LIVE_MODE = env.bool("STRIPE_LIVE_MODE", default=False)
+STRIPE_TEST_SECRET_KEY = env.str("STRIPE_TEST_SECRET_KEY", default="")
+STRIPE_TEST_PUBLIC_KEY = env.str("STRIPE_TEST_PUBLIC_KEY", default="")
+STRIPE_LIVE_SECRET_KEY = env.str("STRIPE_LIVE_SECRET_KEY", default="")
+STRIPE_LIVE_PUBLIC_KEY = env.str("STRIPE_LIVE_PUBLIC_KEY", default="")
+# Only for a Stripe-compatible test server (dj-stripe warns if it is set in production).
+if env.str("STRIPE_API_HOST", default=""):
+    STRIPE_API_HOST = env.str("STRIPE_API_HOST")
+DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
+DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
+PAYMENT_PROVIDERS = env.list("PAYMENT_PROVIDERS", default=["stripe", "manual"])
+# What the shopper is told to do when paying manually (bank details, pickup hours...).
+MANUAL_PAYMENT_INSTRUCTIONS = env.str(
+    "MANUAL_PAYMENT_INSTRUCTIONS",
+    default="Transfer the total to our bank account with the order number as reference; "
+    "we confirm your order as soon as the money arrives.",
+)
+# An order paid manually is held (with its stock) this many days for the money to arrive.
+MANUAL_PAYMENT_DAYS = env.int("MANUAL_PAYMENT_DAYS", default=7)
+# How far back the reconciliation task looks for Stripe events that never arrived.
+STRIPE_RECONCILE_HOURS = env.int("STRIPE_RECONCILE_HOURS", default=72)
+
 # --- Background jobs (Celery) ----------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem:"):
@@ -271,6 +297,10 @@ CELERY_BEAT_SCHEDULE = {
     "delete-stale-carts": {
         "task": "orders.tasks.delete_stale_carts",
         "schedule": crontab(hour=4, minute=40),
+    },
+    "reconcile-stripe": {
+        "task": "payments.tasks.reconcile_stripe",
+        "schedule": crontab(minute="*/15"),
     },
     "low-stock-digest": {
         "task": "catalog.tasks.send_low_stock_digest",

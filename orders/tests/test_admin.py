@@ -206,7 +206,8 @@ def test_order_page_shows_lines_and_history_but_saves_nothing(staff_client):
 
     assert response.status_code == 200
     assert b"MAPLE-S" in response.content
-    lines, history = response.context["inline_admin_formsets"]
+    # Then the payments app's inlines: payments and refunds.
+    lines, history, *_payments = response.context["inline_admin_formsets"]
     assert not lines.has_add_permission
     assert not lines.has_delete_permission
     assert not lines.has_change_permission
