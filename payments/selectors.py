@@ -21,6 +21,44 @@ def payments_of(*, user=None, guest_token: str = "") -> QuerySet[Payment]:
     return payments.filter(scope)
 
 
+PAYMENT_STATES = {
+    "none": "Not paid yet",
+    "awaiting_transfer": "Awaiting your payment (bank transfer or at pickup)",
+    "processing": "Your payment is being processed",
+    "failed": "Your last payment attempt failed",
+    "paid": "Paid",
+    "partially_refunded": "Paid, partly refunded",
+    "refunded": "Refunded",
+}
+
+
+def payment_state(order) -> dict:
+    """The order's payment as the shopper should read it, derived from its payment rows: the
+    payment that counted (succeeded, not a duplicate), else the latest attempt."""
+    payments = list(order.payments.order_by("-pk")[:20])
+    counted = next((p for p in payments if p.status == "succeeded" and not p.problem), None)
+    latest = payments[0] if payments else None
+    if counted is not None:
+        if counted.refunded_amount and counted.refunded_amount >= counted.amount_received:
+            code = "refunded"
+        elif counted.refunded_amount:
+            code = "partially_refunded"
+        else:
+            code = "paid"
+        payment = counted
+    elif latest is None or latest.status == "cancelled":
+        code, payment = "none", None
+    elif latest.status == "failed":
+        code, payment = "failed", latest
+    elif latest.provider == Payment.Provider.MANUAL:
+        code, payment = "awaiting_transfer", latest
+    elif latest.status == "processing":
+        code, payment = "processing", latest
+    else:
+        code, payment = "none", latest
+    return {"code": code, "label": PAYMENT_STATES[code], "payment": payment}
+
+
 def refunds_of(*, user) -> QuerySet[Refund]:
     return (
         Refund.objects.filter(order__user=user)

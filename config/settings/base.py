@@ -223,10 +223,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Both are fields called `status`: give each its own schema name.
+    # Several fields are called `status`: give each its own schema name.
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "orders.models.Order.Status",
         "ProductStatusEnum": "catalog.models.Product.Status",
+        "PaymentStatusEnum": "payments.models.Payment.Status",
+        "PaymentProviderEnum": "payments.models.Payment.Provider",
+        "RefundStatusEnum": "payments.models.Refund.Status",
+        "RefundOriginEnum": "payments.models.Refund.Origin",
     },
 }
 

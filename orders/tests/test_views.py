@@ -827,8 +827,8 @@ def test_order_detail_queries_do_not_grow_with_lines(
     )
     services.order_transition(order=order, to=Status.PAID)
 
-    # session, user, order, lines, status history, the header's cart count
-    with django_assert_num_queries(6):
+    # session, user, order, lines, status history, the payments, the header's cart count
+    with django_assert_num_queries(7):
         response = member_client.get(reverse("orders:detail", args=[order.number]))
 
     assert len(response.context["order"].lines.all()) == lines

@@ -129,3 +129,19 @@ def test_stripe_setup_needs_a_key_or_a_secret(settings):
         call_command("stripe_setup")
     with pytest.raises(CommandError, match="starts with whsec_"):
         call_command("stripe_setup", "--secret", "nope")
+
+
+def test_the_order_page_says_where_its_payment_stands(client, user, staff):
+    client.force_login(user)
+    order = place_order(user=user)
+    detail = reverse("orders:detail", args=[order.number])
+
+    assert "Payment:</strong> Not paid yet" in client.get(detail).content.decode()
+    payment, _ = services.payment_start(order=order, provider_code="manual")
+    awaiting = client.get(detail).content.decode()
+    assert "Awaiting your payment (bank transfer or at pickup)" in awaiting
+    assert reverse("payments:manual", args=[order.number]) in awaiting
+    services.payment_manual_confirm(payment=payment, user=staff)
+    refund = services.refund_request(order=order, user=user, reason="r")
+    services.refund_approve(refund=refund, user=staff)
+    assert "Payment:</strong> Refunded" in client.get(detail).content.decode()
