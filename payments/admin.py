@@ -59,7 +59,7 @@ class PaymentAdmin(admin.ModelAdmin):
         "provider",
         "status",
         "amount_display",
-        "refunded_amount",
+        "refunded_display",
         "problem",
         "created_at",
     ]
@@ -105,6 +105,10 @@ class PaymentAdmin(admin.ModelAdmin):
     @admin.display(description="amount", ordering="amount")
     def amount_display(self, payment: Payment) -> str:
         return money(payment.amount, payment.currency)
+
+    @admin.display(description="refunded", ordering="refunded_amount")
+    def refunded_display(self, payment: Payment) -> str:
+        return money(payment.refunded_amount, payment.currency) if payment.refunded_amount else "–"
 
     @admin.action(description="Confirm manual payment received", permissions=["change"])
     def confirm_manual(self, request, queryset):

@@ -136,6 +136,17 @@ def test_a_declined_card_leaves_the_order_payable_and_says_why(
     ]
 
 
+@pytest.mark.django_db
+def test_asking_twice_reuses_the_open_intent(stripe_api, user, auth_client):
+    order = place_order(user=user)
+
+    first, second = start(auth_client, order), start(auth_client, order)
+
+    assert first["payment"]["id"] == second["payment"]["id"]
+    assert first["client_secret"] == second["client_secret"]
+    assert len(stripe.PaymentIntent.list()["data"]) == 1
+
+
 # --- Refunds --------------------------------------------------------------------------------------
 
 

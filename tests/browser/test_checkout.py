@@ -1,5 +1,5 @@
 """Buying in a real browser: a member from product pages to the order history, and a guest from
-the cart to the emailed link that confirms their address."""
+the cart to the emailed link that confirms their address; both then choose to pay manually."""
 
 import re
 from decimal import Decimal
@@ -22,6 +22,7 @@ from catalog.tests.factories import (
 from config import urls as site_urls
 from orders.models import Order
 from orders.tests.factories import DiscountCodeFactory, ShippingMethodFactory
+from payments.models import Payment
 from tests.browser.test_shop import picture
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -98,6 +99,36 @@ def fill_address(page: Page) -> None:
     page.get_by_label("Country").select_option("GB")
 
 
+def pay_manually(page: Page, order: Order, screenshot) -> Payment:
+    """From an order page: "Pay now", the manual method, and its confirmation page (at 375 px)."""
+    page.get_by_role("link", name="Pay now").click()
+    expect(page.get_by_role("heading", name=f"Pay order {order.number}")).to_be_visible()
+    page.get_by_role("radio", name="Bank transfer or pay on pickup").check()
+    assert_fits_a_phone(page)
+    screenshot(page, "pay-methods-phone")
+    page.get_by_role("button", name="Continue").click()
+
+    expect(page).to_have_url(re.compile(rf"/orders/{order.number}/pay/manual/$"))
+    total = f"€{order.total}"
+    expect(page.get_by_role("heading", name=f"Almost done: please pay {total}")).to_be_visible()
+    expect(page.get_by_text(settings.MANUAL_PAYMENT_INSTRUCTIONS)).to_be_visible()
+    expect(page.locator("dt:text-is('Amount') + dd")).to_have_text(total)
+    expect(page.locator("dt:text-is('Reference') + dd")).to_have_text(order.number)
+    assert_fits_a_phone(page)
+    screenshot(page, "manual-payment-phone")
+
+    payment = Payment.objects.get(order=order)
+    assert (payment.provider, payment.status, payment.amount, payment.currency) == (
+        Payment.Provider.MANUAL,
+        Payment.Status.PENDING,
+        order.total,
+        order.currency,
+    )
+    order.refresh_from_db()
+    assert order.status == Order.Status.PENDING_PAYMENT
+    return payment
+
+
 def test_member_buys_two_items_and_finds_the_order_in_the_history(
     page: Page, shop_site, screenshot
 ):
@@ -168,6 +199,9 @@ def test_member_buys_two_items_and_finds_the_order_in_the_history(
     assert_fits_a_phone(page)
     screenshot(page, "order-detail-phone")
 
+    pay_manually(page, order, screenshot)
+    expect(page.get_by_text(user.email)).to_be_visible()
+
 
 def test_guest_checks_out_and_confirms_the_email_from_the_link(page: Page, shop_site, screenshot):
     stock_shop()
@@ -218,3 +252,6 @@ def test_guest_checks_out_and_confirms_the_email_from_the_link(page: Page, shop_
     screenshot(page, "email-confirmed")
     order.refresh_from_db()
     assert order.email_verified_at is not None
+
+    pay_manually(page, order, screenshot)
+    expect(page.get_by_text("guest@example.com")).to_be_visible()
