@@ -6,19 +6,25 @@ from orders import tokens
 from payments.models import Payment, Refund
 
 
+def orders_scope(*, user=None, guest_token: str = "", prefix: str = "order__") -> Q:
+    """Orders a shopper owns: a member's, or the guest order their access token names.
+    `prefix` leads from the queried model to the order ("" when querying orders)."""
+    scope = Q(pk__in=[])
+    if user is not None and user.is_authenticated:
+        scope |= Q(**{f"{prefix}user": user})
+    order_id = tokens.guest_token_check(guest_token) if guest_token else None
+    if order_id is not None:
+        scope |= Q(**{f"{prefix}pk": order_id, f"{prefix}user__isnull": True})
+    return scope
+
+
 def payments_of(*, user=None, guest_token: str = "") -> QuerySet[Payment]:
     """Payments a requester may see: staff all; a member those of their orders; a guest those
     of the order their access token names. Anybody else's payment is simply not there (404)."""
     payments = Payment.objects.select_related("order")
     if user is not None and user.is_authenticated and user.is_staff:
         return payments
-    scope = Q(pk__in=[])
-    if user is not None and user.is_authenticated:
-        scope |= Q(order__user=user)
-    order_id = tokens.guest_token_check(guest_token) if guest_token else None
-    if order_id is not None:
-        scope |= Q(order_id=order_id, order__user__isnull=True)
-    return payments.filter(scope)
+    return payments.filter(orders_scope(user=user, guest_token=guest_token))
 
 
 PAYMENT_STATES = {
@@ -59,9 +65,10 @@ def payment_state(order) -> dict:
     return {"code": code, "label": PAYMENT_STATES[code], "payment": payment}
 
 
-def refunds_of(*, user) -> QuerySet[Refund]:
-    return (
-        Refund.objects.filter(order__user=user)
-        .select_related("order")
-        .prefetch_related("lines__order_line")
-    )
+def refunds_with_lines() -> QuerySet[Refund]:
+    return Refund.objects.select_related("order").prefetch_related("lines__order_line")
+
+
+def refunds_of(*, user=None, guest_token: str = "") -> QuerySet[Refund]:
+    """Refunds a shopper may list: of their orders, or of the guest order of their token."""
+    return refunds_with_lines().filter(orders_scope(user=user, guest_token=guest_token))

@@ -8,4 +8,5 @@ urlpatterns = [
     path("orders/<str:number>/pay/", views.pay, name="pay"),
     path("orders/<str:number>/pay/manual/", views.manual, name="manual"),
     path("orders/<str:number>/pay/done/", views.done, name="done"),
+    path("orders/<str:number>/refund/", views.refund_request, name="refund-request"),
 ]

@@ -9,10 +9,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from orders.models import Order
+from orders.services import PAID_STATUSES
 from orders.views import orders_for_request
 from payments import providers, services
 from payments.exceptions import PaymentError
-from payments.models import Payment
+from payments.forms import RefundRequestForm
+from payments.models import Payment, Refund
 
 
 def _order(request: HttpRequest, number: str) -> Order:
@@ -75,3 +77,34 @@ def done(request: HttpRequest, number: str) -> HttpResponse:
     order = _order(request, number)
     payment = order.payments.filter(provider=Payment.Provider.STRIPE).order_by("-pk").first()
     return render(request, "payments/done.html", {"order": order, "payment": payment})
+
+
+@require_http_methods(["GET", "POST"])
+def refund_request(request: HttpRequest, number: str) -> HttpResponse:
+    """Ask for money back on a paid order: some items, or everything not yet refunded."""
+    order = _order(request, number)
+    if order.status not in PAID_STATUSES:
+        messages.info(request, f"Order {order.number} has nothing to refund.")
+        return redirect(_order_page(request, order))
+    open_request = order.refunds.filter(status=Refund.Status.REQUESTED).first()
+    form = RefundRequestForm(request.POST or None, order=order)
+    if request.method == "POST" and open_request is None and form.is_valid():
+        try:
+            services.refund_request(
+                order=order,
+                user=request.user,
+                reason=form.cleaned_data["reason"],
+                lines=form.chosen_lines(),
+            )
+        except PaymentError as error:
+            form.add_error(None, error.message)
+            for message in error.fields.get("lines", []):
+                form.add_error(None, message)
+        else:
+            messages.success(
+                request, "Thank you: we have your request and answer by email within two days."
+            )
+            return redirect(_order_page(request, order))
+    context = {"order": order, "form": form, "open_request": open_request}
+    status = 400 if request.method == "POST" else 200
+    return render(request, "payments/refund_request.html", context, status=status)

@@ -66,6 +66,9 @@ class RefundLineInput(serializers.Serializer):
 
 class RefundRequestInput(serializers.Serializer):
     reason = serializers.CharField(max_length=1000, help_text="Why: staff read it.")
+    access_token = serializers.CharField(
+        max_length=500, required=False, allow_blank=True, default="", help_text=ACCESS_TOKEN_HELP
+    )
     lines = RefundLineInput(
         many=True,
         required=False,

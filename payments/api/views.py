@@ -4,18 +4,17 @@ Members are known by their JWT; a guest proves access to their order with the `a
 from guest/verify. A payment, order or refund of somebody else is a 404.
 """
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import NotAuthenticated
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orders import tokens
 from orders.models import Order
 from payments import providers, selectors, services
 from payments.api import serializers as s
@@ -33,16 +32,11 @@ def _validated(serializer_class, request: Request) -> dict:
     return dict(serializer.validated_data)
 
 
-def _payable_order(request: Request, number: str, access_token: str) -> Order:
-    """The order a requester may pay: their own, or the guest order their token names."""
-    scope = Q(pk__in=[])
-    if request.user.is_authenticated:
-        scope |= Q(user=request.user)
-    order_id = tokens.guest_token_check(access_token) if access_token else None
-    if order_id is not None:
-        scope |= Q(pk=order_id, user__isnull=True)
-    if not request.user.is_authenticated and order_id is None and not access_token:
+def _own_order(request: Request, number: str, access_token: str) -> Order:
+    """The requester's order: their own, or the guest order their token names."""
+    if not request.user.is_authenticated and not access_token:
         raise NotAuthenticated("Sign in, or send the access_token of your guest order.")
+    scope = selectors.orders_scope(user=request.user, guest_token=access_token, prefix="")
     return get_object_or_404(Order.objects.filter(scope), number=number.strip().upper())
 
 
@@ -77,7 +71,7 @@ class CreateIntentView(APIView):
     )
     def post(self, request: Request) -> Response:
         data = _validated(s.CreateIntentInput, request)
-        order = _payable_order(request, data["order"], data["access_token"])
+        order = _own_order(request, data["order"], data["access_token"])
         payment, started = services.payment_start(
             order=order, provider_code=data["provider"], user=request.user
         )
@@ -154,10 +148,11 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
 @extend_schema(tags=["refunds"])
 class RefundRequestView(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [AllowAny]
 
     @extend_schema(
         summary="Ask for a refund of a paid order (all of it, or some lines)",
+        description="Members are known by their JWT; guests send their `access_token`.",
         parameters=[
             OpenApiParameter("number", str, OpenApiParameter.PATH, description="Order number.")
         ],
@@ -165,6 +160,7 @@ class RefundRequestView(APIView):
         responses={
             201: s.RefundOutput,
             400: OpenApiResponse(description="Invalid input; `lines` names each line at fault."),
+            401: OpenApiResponse(description="Neither signed in nor a guest access_token."),
             404: NOT_FOUND,
             409: OpenApiResponse(
                 description="`order_not_refundable`, `refund_already_requested` or "
@@ -173,20 +169,21 @@ class RefundRequestView(APIView):
         },
     )
     def post(self, request: Request, number: str) -> Response:
-        order = get_object_or_404(Order, user=request.user, number=number.strip().upper())
         data = _validated(s.RefundRequestInput, request)
+        order = _own_order(request, number, data["access_token"])
         refund = services.refund_request(
             order=order, user=request.user, reason=data["reason"], lines=data["lines"]
         )
-        refund = selectors.refunds_of(user=request.user).get(pk=refund.pk)
+        refund = selectors.refunds_with_lines().get(pk=refund.pk)
         return Response(s.RefundOutput(refund).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(tags=["refunds"])
 class RefundViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """The signed-in member's refunds (requested, refunded, rejected), newest first."""
+    """The requester's refunds (requested, refunded, rejected), newest first: a member's, or
+    those of the guest order named by `access_token`."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [AllowAny]
     serializer_class = s.RefundOutput
     filter_backends: list = []
     queryset = Refund.objects.none()  # for the schema; requests use get_queryset()
@@ -194,8 +191,11 @@ class RefundViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Refund.objects.none()
-        return selectors.refunds_of(user=self.request.user)
+        token = self.request.query_params.get("access_token", "")
+        if not self.request.user.is_authenticated and not token:
+            raise NotAuthenticated("Sign in, or send the access_token of your guest order.")
+        return selectors.refunds_of(user=self.request.user, guest_token=token)
 
-    @extend_schema(summary="Your refunds")
+    @extend_schema(summary="Your refunds", parameters=[ACCESS_TOKEN])
     def list(self, request: Request, *args, **kwargs) -> Response:
         return super().list(request, *args, **kwargs)

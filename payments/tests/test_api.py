@@ -190,3 +190,18 @@ def test_the_payment_shows_the_refunded_amount(auth_client, paid, staff):
     body = auth_client.get(f"/api/v1/payments/{payment.pk}").json()
 
     assert (body["status"], Decimal(body["refunded_amount"])) == ("succeeded", paid.total)
+
+
+def test_a_guest_asks_for_a_refund_with_the_access_token(api_client, staff):
+    order = place_order()
+    services.order_pay_manually(order=order, user=staff)
+    token = tokens.guest_token(order)
+    url = f"/api/v1/orders/{order.number}/refund-request"
+
+    anonymous = api_client.post(url, {"reason": "Not as described"})
+    requested = api_client.post(url, {"reason": "Not as described", "access_token": token})
+    listed = api_client.get("/api/v1/refunds", {"access_token": token})
+
+    assert anonymous.status_code == 401
+    assert (requested.status_code, requested.json()["amount"]) == (201, str(order.total))
+    assert [r["id"] for r in listed.json()["results"]] == [requested.json()["id"]]

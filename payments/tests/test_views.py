@@ -1,5 +1,7 @@
 """The pay step on the shop's pages, through Django's test client."""
 
+from decimal import Decimal
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
@@ -145,3 +147,37 @@ def test_the_order_page_says_where_its_payment_stands(client, user, staff):
     refund = services.refund_request(order=order, user=user, reason="r")
     services.refund_approve(refund=refund, user=staff)
     assert "Payment:</strong> Refunded" in client.get(detail).content.decode()
+
+
+def test_a_member_asks_for_a_refund_of_some_items_on_the_page(client, user, staff):
+    client.force_login(user)
+    order = place_order(user=user, quantity=3, price="10.00")
+    services.order_pay_manually(order=order, user=staff)
+    url = reverse("payments:refund-request", args=[order.number])
+    line = order.lines.get()
+    assert url in client.get(reverse("orders:detail", args=[order.number])).content.decode()
+
+    too_many = client.post(url, {"reason": "Broken", f"line_{line.pk}": "4"})
+    no_reason = client.post(url, {f"line_{line.pk}": "1"})
+    done = client.post(url, {"reason": "One was broken", f"line_{line.pk}": "1"})
+    again = client.get(url)
+
+    assert too_many.status_code == no_reason.status_code == 400
+    assert "less than or equal to 3" in too_many.content.decode()
+    assert done.status_code == 302
+    refund = order.refunds.get()
+    assert (refund.amount, refund.reason, refund.status) == (
+        Decimal("10.00"),
+        "One was broken",
+        "requested",
+    )
+    assert "We already have your request" in again.content.decode()
+
+
+def test_the_refund_page_is_only_for_paid_orders_of_the_shopper(client, user):
+    client.force_login(user)
+    unpaid = place_order(user=user)
+    theirs = place_order(user=UserFactory())
+
+    assert client.get(reverse("payments:refund-request", args=[unpaid.number])).status_code == 302
+    assert client.get(reverse("payments:refund-request", args=[theirs.number])).status_code == 404

@@ -173,3 +173,15 @@ def test_staff_confirm_a_manual_payment_and_the_shopper_sees_the_order_paid(
     expect(page.get_by_role("link", name="Pay now")).to_have_count(0)
     assert_fits_a_phone(page)
     screenshot(page, "order-paid-phone")
+
+    # Then one item turns out broken: the shopper asks for that part back.
+    page.get_by_role("link", name="ask for a refund").click()
+    line = order.lines.get()
+    page.get_by_label(line.product_name).fill("1")
+    page.get_by_label("Reason").fill("One cutter arrived with a chipped blade.")
+    assert_fits_a_phone(page)
+    screenshot(page, "refund-request-phone")
+    page.get_by_role("button", name="Send my request").click()
+    expect(page.get_by_text("Thank you: we have your request")).to_be_visible()
+    refund = order.refunds.get()
+    assert (refund.status, refund.amount) == ("requested", line.unit_price)
