@@ -12,7 +12,6 @@ from djstripe.settings import djstripe_settings
 
 from payments import providers, services
 from payments.models import Payment
-from payments.providers.stripe import intent_outcome
 from payments.webhooks import EVENTS
 
 logger = logging.getLogger(__name__)
@@ -42,8 +41,7 @@ def stripe_reconcile(*, now=None) -> dict:
         created_at__gte=now - timedelta(hours=settings.STRIPE_RECONCILE_HOURS),
     ).exclude(reference="")
     for payment in open_payments:
-        intent = stripe.PaymentIntent.retrieve(payment.reference, api_key=api_key)
-        services.payment_apply(payment=payment, outcome=intent_outcome(intent))
+        services.payment_refresh(payment=payment)
         synced += 1
     logger.info("stripe_reconciled", extra={"events": processed, "payments": synced})
     return {"events": processed, "payments": synced}

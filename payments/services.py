@@ -233,6 +233,15 @@ def payment_succeeded(
     return locked
 
 
+def payment_refresh(*, payment: Payment) -> Payment:
+    """Ask the provider about an open payment and bring it up to date (the shopper is back from
+    Stripe before its webhook, or a webhook never came)."""
+    if payment.status not in (*OPEN, Status.PROCESSING):
+        return payment
+    outcome = providers.REGISTRY[payment.provider].fetch(payment)
+    return payment if outcome is None else payment_apply(payment=payment, outcome=outcome)
+
+
 def payment_manual_confirm(*, payment: Payment, user) -> Payment:
     """Staff saw the money of a manual payment arrive (same effects as a card payment)."""
     if payment.provider != Payment.Provider.MANUAL:

@@ -2,6 +2,8 @@
 Element, or get the manual method's instructions. Order access is the order pages' own: a
 member's orders, or the guest orders this browser placed or opened from the emailed link."""
 
+import contextlib
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -72,10 +74,15 @@ def manual(request: HttpRequest, number: str) -> HttpResponse:
 
 
 def done(request: HttpRequest, number: str) -> HttpResponse:
-    """Where Stripe sends the shopper back: the order's payment as we know it now (the webhook
-    may still be on its way, so "processing" says to wait)."""
+    """Where Stripe sends the shopper back. The webhook may still be on its way, so the payment
+    is asked about at Stripe once; "processing" says to wait."""
     order = _order(request, number)
     payment = order.payments.filter(provider=Payment.Provider.STRIPE).order_by("-pk").first()
+    if payment is not None and payment.status != Payment.Status.SUCCEEDED:
+        # Stripe unreachable: the page says we are still confirming.
+        with contextlib.suppress(PaymentError):
+            payment = services.payment_refresh(payment=payment)
+        order.refresh_from_db()
     return render(request, "payments/done.html", {"order": order, "payment": payment})
 
 

@@ -54,6 +54,10 @@ class Provider(ABC):
             f"{self.label} payments are not confirmed this way.", code="confirm_not_supported"
         )
 
+    def fetch(self, payment) -> Outcome | None:
+        """Ask the gateway where the attempt stands now (None: only staff know)."""
+        return None
+
     @abstractmethod
     def refund(self, payment, *, amount: Decimal, idempotency_key: str, refund_id: int) -> str:
         """Give `amount` back; returns the provider's refund id ("" when recorded only)."""

@@ -96,6 +96,11 @@ class StripeProvider(Provider):
             raise GatewayError(_gateway_message(exc)) from exc
         return intent_outcome(intent)
 
+    def fetch(self, payment) -> Outcome | None:
+        if not payment.reference:
+            return None
+        return intent_outcome(self._call(stripe.PaymentIntent.retrieve, payment.reference))
+
     def refund(self, payment, *, amount: Decimal, idempotency_key: str, refund_id: int) -> str:
         refund = self._call(
             stripe.Refund.create,

@@ -181,3 +181,20 @@ def test_the_refund_page_is_only_for_paid_orders_of_the_shopper(client, user):
 
     assert client.get(reverse("payments:refund-request", args=[unpaid.number])).status_code == 302
     assert client.get(reverse("payments:refund-request", args=[theirs.number])).status_code == 404
+
+
+def test_the_return_page_asks_stripe_when_the_webhook_is_late(client, user, stripe_api):
+    import stripe
+
+    client.force_login(user)
+    order = place_order(user=user)
+    client.post(pay_url(order), {"provider": "stripe"})
+    payment = Payment.objects.get()
+    stripe.PaymentIntent.modify(payment.reference, payment_method="pm_card_visa")
+    stripe.PaymentIntent.confirm(payment.reference)  # as Stripe.js does; no webhook here
+
+    page = client.get(reverse("payments:done", args=[order.number]))
+
+    assert "Payment received, thank you" in page.content.decode()
+    order.refresh_from_db()
+    assert order.status == "paid"
