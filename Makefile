@@ -27,6 +27,7 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py create_demo_accounts
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo_downloads
 	@echo "Store: http://$(HOST):$(PORT)/  admin: http://$(HOST):$(PORT)/admin/  API docs: http://$(HOST):$(PORT)/api/docs/"
 	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/celery -A config worker --queues default,email --concurrency 2 --loglevel INFO & worker=$$!; \

@@ -174,6 +174,7 @@ class ProductAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "slug", "kind", "category", "status", "is_featured"]}),
         (None, {"fields": ["description", "tags"]}),
+        ("Downloads (digital products)", {"fields": ["download_limit", "download_days"]}),
         ("Search engines", {"classes": ["collapse"], "fields": ["seo_title", "seo_description"]}),
         ("Dates", {"classes": ["collapse"], "fields": ["created_at", "updated_at"]}),
     ]

@@ -79,6 +79,19 @@ class Product(models.Model):
         max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
     )
     is_featured = models.BooleanField("featured", default=False)
+    # Digital products: how often, and how long, a buyer may download the files.
+    download_limit = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Downloads per purchase. Empty: the store's default (MAX_DOWNLOADS_PER_USER).",
+    )
+    download_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Days after purchase the files can be downloaded. Empty: no end.",
+    )
     seo_title = models.CharField("SEO title", max_length=70, blank=True)
     seo_description = models.CharField("SEO description", max_length=160, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("catalog.api.urls")),
     path("", include("orders.api.urls")),
     path("", include("payments.api.urls")),
+    path("", include("downloads.api.urls")),
 ]

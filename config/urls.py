@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("catalog.urls")),
     path("", include("orders.urls")),
     path("", include("payments.urls")),
+    path("", include("downloads.urls")),
     # An index of one sitemap per section, each split into pages of up to 50,000 addresses.
     path(
         "sitemap.xml",

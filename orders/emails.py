@@ -29,6 +29,11 @@ def order_email_send(*, order_id: int, kind: str) -> None:
         }
     if kind == "cancelled":
         context["cancelled_because"] = _cancel_reason(order)
+    if kind == "paid" and any(line.is_digital for line in context["lines"]):
+        from downloads.links import downloads_url
+
+        context["downloads_url"] = downloads_url(order)
+        context["downloads_days"] = settings.GUEST_DOWNLOAD_LINK_DAYS
     send_templated_email(to=[order.email], template=f"order_{kind}", context=context)
 
 

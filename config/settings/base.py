@@ -306,6 +306,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.reconcile_stripe",
         "schedule": crontab(minute="*/15"),
     },
+    "grant-missing-downloads": {
+        "task": "downloads.tasks.grant_missing_entitlements",
+        "schedule": crontab(minute=23),
+    },
     "low-stock-digest": {
         "task": "catalog.tasks.send_low_stock_digest",
         "schedule": crontab(hour=7, minute=0),
@@ -337,6 +341,46 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# Files sold as downloads live apart from public media, never at a public address: a Cloudflare
+# R2 bucket (S3 API) when R2_PRIVATE_BUCKET is set, else a local folder outside MEDIA_ROOT.
+# Links to them are signed and short-lived (DOWNLOAD_LINK_SECONDS).
+R2_ACCOUNT_ID = env.str("R2_ACCOUNT_ID", default="")
+R2_PRIVATE_BUCKET = env.str("R2_PRIVATE_BUCKET", default="")
+DOWNLOAD_LINK_SECONDS = min(env.int("DOWNLOAD_LINK_SECONDS", default=300), 300)
+if R2_PRIVATE_BUCKET:
+    STORAGES["private"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": R2_PRIVATE_BUCKET,
+            "access_key": env.str("R2_ACCESS_KEY_ID"),
+            "secret_key": env.str("R2_SECRET_ACCESS_KEY"),
+            "endpoint_url": env.str(
+                "R2_ENDPOINT_URL", default=f"https://{R2_ACCOUNT_ID}.r2.cloudflarestorage.com"
+            ),
+            "region_name": "auto",
+            "signature_version": "s3v4",
+            "addressing_style": "path",
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": DOWNLOAD_LINK_SECONDS,
+            "file_overwrite": False,
+            # A custom domain would make url() unsigned: never on the private bucket.
+            "custom_domain": None,
+        },
+    }
+else:
+    STORAGES["private"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": env.path("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "private")),
+            "base_url": None,
+        },
+    }
+# How many times a buyer may download a product's files (a product may say otherwise).
+MAX_DOWNLOADS_PER_USER = env.int("MAX_DOWNLOADS_PER_USER", default=3)
+# How long the downloads link in a guest's paid email works.
+GUEST_DOWNLOAD_LINK_DAYS = env.int("GUEST_DOWNLOAD_LINK_DAYS", default=7)
 
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

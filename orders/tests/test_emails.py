@@ -191,17 +191,17 @@ def test_paying_sends_paid_with_what_happens_next(user, emails_sent):
     assert "Payment received" in html
 
 
-def test_the_paid_email_points_to_downloads_on_the_order_page(user, emails_sent):
+def test_the_paid_email_points_a_member_to_their_downloads(user, emails_sent):
     order = place(user=user, digital=True)
 
     with emails_sent():
         services.order_transition(order=order, to=Status.PAID)
 
     message, html = only_email()
-    assert f"Your downloads are on your order page: {emails.order_url(order)}" in message.body
-    assert message.body.count("Your downloads are on your order page") == 1
+    assert "Download your files here: https://shop.example.com/account/downloads/" in message.body
+    assert message.body.count("Download your files") == 1
     assert "1 × Bonsai basics (PDF) [download]" in message.body
-    assert html.count("Your downloads are on your order page") == 1
+    assert html.count('href="https://shop.example.com/account/downloads/"') == 1
 
 
 def test_shipping_sends_shipped_with_carrier_and_tracking_number(user, emails_sent):

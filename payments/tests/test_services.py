@@ -50,7 +50,11 @@ def test_staff_confirming_a_manual_payment_pays_the_order_once(staff, emails_sen
     order = place_order()
     payment = manual_payment(order)
     received = []
-    signals.order_paid.connect(lambda order, **kw: received.append(order.pk), weak=False)
+
+    def receiver(order, **kwargs):
+        received.append(order.pk)
+
+    signals.order_paid.connect(receiver)
     mail.outbox.clear()
     try:
         with emails_sent():
@@ -58,7 +62,7 @@ def test_staff_confirming_a_manual_payment_pays_the_order_once(staff, emails_sen
         with pytest.raises(PaymentError) as refused:
             services.payment_manual_confirm(payment=Payment.objects.get(pk=payment.pk), user=staff)
     finally:
-        signals.order_paid.receivers.clear()
+        signals.order_paid.disconnect(receiver)
 
     order.refresh_from_db()
     payment.refresh_from_db()
