@@ -62,5 +62,8 @@ def chapters_of(product: Product) -> QuerySet[Chapter]:
 
 def progress_of(*, user, product: Product) -> ReadingProgress | None:
     return (
-        ReadingProgress.objects.filter(user=user, product=product).select_related("chapter").first()
+        ReadingProgress.objects.filter(user=user, product=product)
+        .select_related("chapter")
+        .defer("chapter__body", "chapter__body_html")  # the place, not the text
+        .first()
     )

@@ -2,7 +2,6 @@
 with a fresh bucket per test. moto does not check signatures or expiry: tests assert those
 properties on the presigned URL itself."""
 
-import socket
 import subprocess
 import sys
 import time
@@ -14,18 +13,14 @@ from pathlib import Path
 import boto3
 import pytest
 
+from tests.support import free_port
+
 ACCESS_KEY, SECRET_KEY = "test-access-key", "test-secret-key"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
 def moto_url() -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     server = Path(sys.executable).with_name("moto_server")
     process = subprocess.Popen(
         [str(server), "-H", "127.0.0.1", "-p", str(port)],

@@ -32,10 +32,16 @@ def _validated(serializer_class, request: Request) -> dict:
     return dict(serializer.validated_data)
 
 
-def _own_order(request: Request, number: str, access_token: str) -> Order:
-    """The requester's order: their own, or the guest order their token names."""
+def _identified(request: Request, access_token: str) -> str:
+    """A member, or a guest with a token: anybody else is told to sign in (401)."""
     if not request.user.is_authenticated and not access_token:
         raise NotAuthenticated("Sign in, or send the access_token of your guest order.")
+    return access_token
+
+
+def _own_order(request: Request, number: str, access_token: str) -> Order:
+    """The requester's order: their own, or the guest order their token names."""
+    _identified(request, access_token)
     scope = selectors.orders_scope(user=request.user, guest_token=access_token, prefix="")
     return get_object_or_404(Order.objects.filter(scope), number=number.strip().upper())
 
@@ -125,9 +131,7 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def get_queryset(self) -> QuerySet[Payment]:
         if getattr(self, "swagger_fake_view", False):
             return Payment.objects.none()
-        token = self.request.query_params.get("access_token", "")
-        if not self.request.user.is_authenticated and not token:
-            raise NotAuthenticated("Sign in, or send the access_token of your guest order.")
+        token = _identified(self.request, self.request.query_params.get("access_token", ""))
         payments = selectors.payments_of(user=self.request.user, guest_token=token)
         if self.action == "list" and self.request.user.is_staff:
             payments = payments.filter(order__user=self.request.user)  # staff use the admin
@@ -191,9 +195,7 @@ class RefundViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Refund.objects.none()
-        token = self.request.query_params.get("access_token", "")
-        if not self.request.user.is_authenticated and not token:
-            raise NotAuthenticated("Sign in, or send the access_token of your guest order.")
+        token = _identified(self.request, self.request.query_params.get("access_token", ""))
         return selectors.refunds_of(user=self.request.user, guest_token=token)
 
     @extend_schema(summary="Your refunds", parameters=[ACCESS_TOKEN])

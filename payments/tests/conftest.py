@@ -7,7 +7,6 @@ endpoint (tests using it need `@pytest.mark.django_db(transaction=True)`).
 
 import json
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,14 +24,10 @@ import stripe
 from django.test import Client
 from django.urls import reverse
 
+from tests.support import free_port
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 20.0
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _request(url: str, method: str = "GET", data: dict[str, str] | None = None) -> int:
@@ -48,7 +43,7 @@ def _request(url: str, method: str = "GET", data: dict[str, str] | None = None) 
 def localstripe_url() -> Iterator[str]:
     """Start localstripe on a free loopback port for the whole session; stop it at the end."""
     log = tempfile.NamedTemporaryFile(prefix="localstripe-", suffix=".log", delete=False)  # noqa: SIM115
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "payments.tests.localstripe_runner", str(port)]
     process = subprocess.Popen(
