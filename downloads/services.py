@@ -24,8 +24,7 @@ from catalog.models import Product
 from downloads.exceptions import DownloadRefused, NotEntitled
 from downloads.models import Chapter, DigitalAsset, DownloadEvent, Entitlement, ReadingProgress
 from downloads.storage import download_url, private_storage
-from orders.models import Order
-from orders.services import PAID_STATUSES
+from orders.models import PAID_STATUSES, Order
 
 CHUNK = 1024 * 1024
 

@@ -220,11 +220,28 @@ class Order(models.Model):
         return bool(self.ship_line1)
 
     @property
+    def has_downloads(self) -> bool:
+        """Paid digital lines, whose files wait on the shopper's downloads page."""
+        return self.status in PAID_STATUSES and any(line.is_digital for line in self.lines.all())
+
+    @property
     def can_pay(self) -> bool:
         """Payment is open for an unpaid order whose email is confirmed (members: always)."""
         return self.status == self.Status.PENDING_PAYMENT and (
             not self.is_guest or self.email_verified_at is not None
         )
+
+
+# Statuses in which the shop holds the customer's money.
+PAID_STATUSES = frozenset(
+    {
+        Order.Status.PAID,
+        Order.Status.PROCESSING,
+        Order.Status.SHIPPED,
+        Order.Status.DELIVERED,
+        Order.Status.PARTIALLY_REFUNDED,
+    }
+)
 
 
 class OrderLine(models.Model):

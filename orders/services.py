@@ -522,14 +522,6 @@ STATUS_EMAILS = {
     Status.PARTIALLY_REFUNDED: "refunded",
     Status.REFUNDED: "refunded",
 }
-# Statuses in which the shop holds the customer's money.
-PAID_STATUSES = {
-    Status.PAID,
-    Status.PROCESSING,
-    Status.SHIPPED,
-    Status.DELIVERED,
-    Status.PARTIALLY_REFUNDED,
-}
 
 
 def order_transition(

@@ -24,8 +24,8 @@ from catalog.models import StockMovement
 from catalog.money import ZERO
 from catalog.services import StockLine
 from orders import services as order_services
-from orders.models import Order, OrderLine
-from orders.services import PAID_STATUSES, PaidOutcome
+from orders.models import PAID_STATUSES, Order, OrderLine
+from orders.services import PaidOutcome
 from payments import providers, tasks
 from payments.exceptions import OrderNotPayable, PaymentDeclined, PaymentError, RefundError
 from payments.models import Payment, Refund, RefundLine

@@ -10,8 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from orders.models import Order
-from orders.services import PAID_STATUSES
+from orders.models import PAID_STATUSES, Order
 from orders.views import orders_for_request
 from payments import providers, services
 from payments.exceptions import PaymentError

@@ -360,6 +360,28 @@ def test_my_downloads_page_lists_what_was_bought(client, user):
     assert reverse("downloads:download", args=[product.pk]) in html
 
 
+def test_the_order_page_points_to_the_downloads_once_paid_and_not_after_a_refund(
+    client, user, staff, emails_sent
+):
+    product = digital_product()
+    asset(product)
+    client.force_login(user)
+    link = f'href="{reverse("downloads:list")}">Go to my downloads'
+
+    unpaid = buy(product, user=user, pay=False)
+    assert link not in client.get(unpaid.get_absolute_url()).content.decode()
+
+    paid = buy(product, user=user)
+    assert link in client.get(paid.get_absolute_url()).content.decode()
+
+    refund = payment_services.refund_request(order=paid, user=user, reason="Bought it twice")
+    with emails_sent():
+        payment_services.refund_approve(refund=refund, user=staff)
+    paid.refresh_from_db()
+    assert paid.status == Order.Status.REFUNDED
+    assert link not in client.get(paid.get_absolute_url()).content.decode()
+
+
 def test_staff_grant_reset_and_revoke_in_the_admin(staff_client, user):
     product = digital_product()
     asset(product)

@@ -41,6 +41,19 @@ def is_progress_put(response, minimum: int) -> bool:
     return json.loads(request.post_data or "{}").get("position", -1) >= minimum
 
 
+def read_down_to(page: Page, member, book, *, chapter: int, target: int = TARGET) -> int:
+    """Scroll the open chapter until block `target` reaches the top of the screen, wait for the
+    place to be saved and return the saved block."""
+    with page.expect_response(lambda r: is_progress_put(r, target - 1)) as saved:
+        page.evaluate(f"document.getElementById('block-{target}').scrollIntoView()")
+        page.mouse.wheel(0, 1)  # a real scroll event, as a finger makes
+    assert saved.value.status == 200
+    progress = ReadingProgress.objects.get(user=member, product=book)
+    assert progress.chapter.position == chapter
+    assert progress.position >= target - 1
+    return progress.position
+
+
 def test_a_reader_comes_back_to_the_paragraph_where_they_stopped(page: Page, site, screenshot):
     member = UserFactory(email=EMAIL, raw_password=PASSWORD)
     book = digital_product(name="The bonsai year")
@@ -58,14 +71,7 @@ def test_a_reader_comes_back_to_the_paragraph_where_they_stopped(page: Page, sit
 
     # Read down to a paragraph: it reaches the top of the screen and the place is saved.
     paragraph = page.locator(f"#block-{TARGET}")
-    with page.expect_response(lambda r: is_progress_put(r, TARGET - 1)) as saved:
-        page.evaluate(f"document.getElementById('block-{TARGET}').scrollIntoView()")
-        page.mouse.wheel(0, 1)  # a real scroll event, as a finger makes
-    assert saved.value.status == 200
-    progress = ReadingProgress.objects.get(user=member, product=book)
-    assert progress.chapter.position == 2
-    assert progress.position >= TARGET - 1
-    block = progress.position
+    block = read_down_to(page, member, book, chapter=2)
     expect(page.locator("[data-reader-percent]")).not_to_have_text("33")
     screenshot(page, "reading")
 

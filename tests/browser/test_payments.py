@@ -61,6 +61,35 @@ def place_member_order(page: Page, site: str) -> Order:
     return order
 
 
+def confirm_in_admin(browser: Browser, site: str, order: Order, screenshot) -> None:
+    """Staff log in to the admin (on a desktop screen) and confirm the order's manual payment."""
+    UserFactory(
+        email="staff@example.com", raw_password=STAFF_PASSWORD, is_staff=True, is_superuser=True
+    )
+    staff_context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        admin = staff_context.new_page()
+        admin.goto(f"{site}/admin/")
+        admin.locator("#id_username").fill("staff@example.com")
+        admin.locator("#id_password").fill(STAFF_PASSWORD)
+        admin.get_by_role("button", name="Log in").click()
+        admin.locator("tr.model-payment th a").click()
+        row = admin.locator("#result_list tbody tr", has_text=order.number)
+        expect(row).to_contain_text("Awaiting payment")
+        expect(row).to_contain_text(f"€{order.total}")
+        screenshot(admin, "admin-payments")
+        row.locator("input.action-select").check()
+        admin.locator("select[name=action]").select_option(label="Confirm manual payment received")
+        admin.get_by_role("button", name="Go").click()
+        expect(admin.locator(".messagelist .success")).to_have_text(
+            "1 payment(s) confirmed; their orders are paid."
+        )
+        expect(row).to_contain_text("Succeeded")
+        screenshot(admin, "admin-payment-confirmed")
+    finally:
+        staff_context.close()
+
+
 def test_card_page_carries_the_payment_intent_and_says_when_stripe_js_cannot_load(
     page: Page,
     shop: str,
@@ -131,31 +160,7 @@ def test_staff_confirm_a_manual_payment_and_the_shopper_sees_the_order_paid(
     order = place_member_order(page, shop)
     payment = pay_manually(page, order, screenshot)
 
-    UserFactory(
-        email="staff@example.com", raw_password=STAFF_PASSWORD, is_staff=True, is_superuser=True
-    )
-    staff_context = browser.new_context(viewport={"width": 1280, "height": 800})
-    try:
-        admin = staff_context.new_page()
-        admin.goto(f"{shop}/admin/")
-        admin.locator("#id_username").fill("staff@example.com")
-        admin.locator("#id_password").fill(STAFF_PASSWORD)
-        admin.get_by_role("button", name="Log in").click()
-        admin.locator("tr.model-payment th a").click()
-        row = admin.locator("#result_list tbody tr", has_text=order.number)
-        expect(row).to_contain_text("Awaiting payment")
-        expect(row).to_contain_text(f"€{order.total}")
-        screenshot(admin, "admin-payments")
-        row.locator("input.action-select").check()
-        admin.locator("select[name=action]").select_option(label="Confirm manual payment received")
-        admin.get_by_role("button", name="Go").click()
-        expect(admin.locator(".messagelist .success")).to_have_text(
-            "1 payment(s) confirmed; their orders are paid."
-        )
-        expect(row).to_contain_text("Succeeded")
-        screenshot(admin, "admin-payment-confirmed")
-    finally:
-        staff_context.close()
+    confirm_in_admin(browser, shop, order, screenshot)
 
     payment.refresh_from_db()
     order.refresh_from_db()
