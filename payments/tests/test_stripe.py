@@ -79,7 +79,12 @@ def test_a_card_payment_is_confirmed_by_the_signed_webhook(
     assert (intent.amount, intent.currency, intent.metadata["order"]) == (4490, "eur", order.number)
 
     pay_at_stripe(payment.reference)
-    wait_for(lambda: Order.objects.get(pk=order.pk).status == Status.PAID, message="the webhook")
+    # dj-stripe saves the webhook's record last, after our receiver has marked the order paid.
+    wait_for(
+        lambda: WebhookEventTrigger.objects.filter(valid=True, processed=True).exists(),
+        message="the webhook",
+    )
+    assert Order.objects.get(pk=order.pk).status == Status.PAID
 
     payment.refresh_from_db()
     event = Event.objects.get(type="payment_intent.succeeded")
