@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev browser lint format checks ci clean
+.PHONY: run test install install-dev browser lint format checks ci clean bench bench-pipeline
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,9 @@ run: install
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py seed_demo_downloads
 	@echo "Store: http://$(HOST):$(PORT)/  admin: http://$(HOST):$(PORT)/admin/  API docs: http://$(HOST):$(PORT)/api/docs/"
-	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/celery -A config worker --queues default,email --concurrency 2 --loglevel INFO & worker=$$!; \
+	@trap 'kill $$worker $$pipeline 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/celery -A config worker --queues default,email --concurrency 2 --loglevel INFO -n store@%h & worker=$$!; \
+	$(BIN)/celery -A config worker --queues pipeline --concurrency 1 --loglevel INFO -n pipeline@%h & pipeline=$$!; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 ## Run the whole suite. PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set.
@@ -62,6 +63,13 @@ checks: install-dev
 	  $(BIN)/python manage.py check --deploy --fail-level WARNING
 
 ci: test lint checks
+
+## Benchmarks; results print as tables and go to bench/results/ (README: Benchmarks).
+bench: bench-pipeline
+
+## The photo-to-3D pipeline against raw pycolmap on the same photos (BENCH_REPEATS, default 2).
+bench-pipeline: install-dev
+	$(BIN)/python -m bench.pipeline
 
 clean:
 	rm -rf $(VENV) var staticfiles db.sqlite3 db.sqlite3-*

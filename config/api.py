@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("orders.api.urls")),
     path("", include("payments.api.urls")),
     path("", include("downloads.api.urls")),
+    path("", include("pipeline.api.urls")),
 ]

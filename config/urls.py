@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("", include("payments.urls")),
     path("", include("downloads.urls")),
+    path("", include("pipeline.urls")),
     # An index of one sitemap per section, each split into pages of up to 50,000 addresses.
     path(
         "sitemap.xml",

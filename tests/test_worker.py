@@ -1,6 +1,8 @@
 """Background jobs on a real Celery worker over Redis (the rest of the suite runs tasks eagerly)."""
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -13,9 +15,9 @@ from config.celery import app
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def redis_worker(settings):
-    """A worker thread consuming the default and email queues from the Redis broker."""
+@contextmanager
+def redis_worker_for(settings, queues: list[str]) -> Iterator:
+    """A worker thread consuming `queues` from the Redis broker, for the duration of a test."""
     previous = {
         "broker_url": app.conf.broker_url,
         "task_always_eager": app.conf.task_always_eager,
@@ -26,13 +28,18 @@ def redis_worker(settings):
     )
     _reset_connection_pool()
     try:
-        with start_worker(
-            app, pool="solo", perform_ping_check=False, queues=["default", "email"]
-        ) as worker:
+        with start_worker(app, pool="solo", perform_ping_check=False, queues=queues) as worker:
             yield worker
     finally:
         app.conf.update(previous)
         _reset_connection_pool()
+
+
+@pytest.fixture
+def redis_worker(settings):
+    """A worker thread consuming the default and email queues from the Redis broker."""
+    with redis_worker_for(settings, ["default", "email"]) as worker:
+        yield worker
 
 
 def _reset_connection_pool() -> None:

@@ -283,7 +283,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "*.send_*_email": {"queue": "email"},
-    "pipeline.*": {"queue": "pipeline"},
+    # Reconstructions are long and heavy: a worker of their own (Procfile: pipeline).
+    "pipeline.tasks.run_capture_job": {"queue": "pipeline"},
 }
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=60 * 5)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
@@ -305,6 +306,10 @@ CELERY_BEAT_SCHEDULE = {
     "reconcile-stripe": {
         "task": "payments.tasks.reconcile_stripe",
         "schedule": crontab(minute="*/15"),
+    },
+    "sweep-stuck-capture-jobs": {
+        "task": "pipeline.tasks.sweep_stuck_jobs",
+        "schedule": crontab(minute="*/5"),
     },
     "grant-missing-downloads": {
         "task": "downloads.tasks.grant_missing_entitlements",
@@ -381,6 +386,27 @@ else:
 MAX_DOWNLOADS_PER_USER = env.int("MAX_DOWNLOADS_PER_USER", default=3)
 # How long the downloads link in a guest's paid email works.
 GUEST_DOWNLOAD_LINK_DAYS = env.int("GUEST_DOWNLOAD_LINK_DAYS", default=7)
+
+# --- Photo-to-3D pipeline ---------------------------------------------------------------------
+# Staff upload PIPELINE_MIN_PHOTOS..PIPELINE_MAX_PHOTOS photos of a product (JPEG, PNG, WebP,
+# HEIC); a job on the `pipeline` queue reconstructs a 3D model from them. Photos and results
+# live on the private storage.
+PIPELINE_MIN_PHOTOS = env.int("PIPELINE_MIN_PHOTOS", default=3)
+PIPELINE_MAX_PHOTOS = env.int("PIPELINE_MAX_PHOTOS", default=300)
+PIPELINE_MAX_PHOTO_MB = env.int("PIPELINE_MAX_PHOTO_MB", default=40)
+PIPELINE_MAX_JOB_MB = env.int("PIPELINE_MAX_JOB_MB", default=2048)
+# Larger images are refused (decompression bombs); 60 MP covers every phone camera.
+PIPELINE_MAX_PIXELS = env.int("PIPELINE_MAX_PIXELS", default=60_000_000)
+# Photos are scaled down to this longer side before reconstruction.
+PIPELINE_MAX_SIDE = env.int("PIPELINE_MAX_SIDE", default=1600)
+# A job that runs longer is stopped; a running job whose worker shows no sign of life for
+# PIPELINE_STALE_SECONDS is retried (up to PIPELINE_MAX_ATTEMPTS runs in all), then failed.
+PIPELINE_TIME_LIMIT = env.int("PIPELINE_TIME_LIMIT", default=60 * 60)
+PIPELINE_HEARTBEAT_SECONDS = env.int("PIPELINE_HEARTBEAT_SECONDS", default=30)
+PIPELINE_STALE_SECONDS = env.int("PIPELINE_STALE_SECONDS", default=5 * 60)
+PIPELINE_MAX_ATTEMPTS = env.int("PIPELINE_MAX_ATTEMPTS", default=2)
+# A request may carry every photo of a job (Django refuses more files than this outright).
+DATA_UPLOAD_MAX_NUMBER_FILES = PIPELINE_MAX_PHOTOS + 20
 
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
