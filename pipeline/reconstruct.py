@@ -8,16 +8,16 @@
 - features: SIFT features with pycolmap, on the CPU, one camera shared by all photos (one phone).
 - matching: every pair of photos up to `Options.exhaustive_up_to` photos; above that each photo
   is paired with its next neighbours in the order taken, around the loop (a walk-around ends
-  where it began), which closes the loop without a vocabulary tree.
+  where it began), which closes the loop without a vocabulary tree (none is available offline).
 - sparse: incremental structure from motion; the largest model is kept.
 - mesh: Poisson surface reconstruction (open3d) of the points around the object, coloured from
   the points; a convex hull (trimesh) when open3d is missing or Poisson fails.
 - export: a `.glb` (vertex colours) for `<model-viewer>`, a `.ply` of the points and a PNG
   preview drawn in software (no GPU or display needed).
 
-The model is turned so that up (from the way the photos were held) is +Y, as glTF expects,
-centred on the point the photos look at and scaled to 1 unit across: photos alone cannot tell
-the real size.
+The model is turned so that up (from the way the photos were held) is +Y, as glTF expects, and
+the first photo was taken from +Z, where `<model-viewer>` starts; it is centred on the point the
+photos look at and scaled to 1 unit across: photos alone cannot tell the real size.
 
 Everything written lives in `workdir`: `images/`, `database.db`, `pairs.txt`, `sparse/`,
 `model.glb`, `points.ply`, `preview.png`; these are replaced when `run` starts, anything else
@@ -26,10 +26,12 @@ This module does not use Django: progress and cancellation go through the callab
 """
 
 import hashlib
+import json
 import logging
 import math
 import os
 import shutil
+import struct
 import time
 
 # pycolmap's extension exports its own copy of zlib's functions. If pycolmap is what first loads
@@ -41,15 +43,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
-from itertools import combinations
 from pathlib import Path
 
 import numpy as np
 import pillow_heif
 import pycolmap
-import trimesh
 from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
-from scipy.spatial import cKDTree
+
+# open3d (meshing), and trimesh with scipy (the fallback mesh only), are imported when needed,
+# after pycolmap's work: loaded from the start, they would add to pycolmap's peak memory.
 
 logger = logging.getLogger(__name__)
 
@@ -59,12 +61,12 @@ STAGES = ("prepare", "features", "matching", "sparse", "mesh", "export")
 
 # Overall percent at the start and at the end of each stage, by the time stages typically take.
 STAGE_PERCENT = {
-    "prepare": (0, 4),
-    "features": (4, 40),
-    "matching": (40, 65),
-    "sparse": (65, 92),
-    "mesh": (92, 97),
-    "export": (97, 100),
+    "prepare": (0, 2),
+    "features": (2, 33),
+    "matching": (33, 66),
+    "sparse": (66, 95),
+    "mesh": (95, 99),
+    "export": (99, 100),
 }
 
 IMAGES_DIR = "images"
@@ -77,12 +79,13 @@ PREVIEW_FILE = "preview.png"
 PREVIEW_SIZE = (640, 480)
 PREPARED_JPEG_QUALITY = 95
 
-# Sequential matching pairs each photo with this many next ones, plus those 2, 4, 8... away.
+# Matching a large set pairs each photo with this many next ones, plus those 16, 32... away.
 SEQUENTIAL_OVERLAP = 10
-# Feature extraction and matching run in slices so progress moves and cancelling is prompt.
+# Feature extraction (and matching of large sets) run in slices so that progress moves and
+# cancelling is prompt.
 FEATURE_SLICES = 10
 MATCHING_SLICES = 10
-MIN_PAIRS_PER_SLICE = 150
+MIN_PAIRS_PER_SLICE = 300
 # The object is taken to be within this share of the cameras' horizontal distance from the
 # point they look at; farther points are the room around it.
 CROP_RADIUS_RATIO = 0.5
@@ -103,7 +106,7 @@ class Options:
     min_registered: int = 3  # an absolute floor
     min_registered_ratio: float = 0.5  # fewer placed than this share of the photos fails
     min_points: int = 500
-    poisson_depth: int = 8
+    poisson_depth: int = 8  # at most; fewer points get a coarser octree
     threads: int = -1  # pycolmap and open3d threads; -1 uses every core
 
 
@@ -156,13 +159,13 @@ class _Mesh:
 
 @dataclass(frozen=True)
 class _Scene:
-    """The sparse model in the output frame (+Y up, centred, 1 unit across)."""
+    """The sparse model in the output frame: +Y up, the first photo taken from +Z, centred on
+    the point the photos look at, the object 1 unit across."""
 
     points: np.ndarray  # (N, 3) every 3D point
     colours: np.ndarray  # (N, 3) uint8
     towards_cameras: np.ndarray  # (N, 3) unit vectors from each point to the cameras seeing it
     object_mask: np.ndarray  # (N,) bool: the points that belong to the object
-    front: np.ndarray  # unit vector from the object towards the first photo's camera
 
 
 class _Progress:
@@ -200,9 +203,10 @@ def run(
     """Reconstruct a coloured model from `photos` (in the order they were taken) in `workdir`.
 
     Raises ReconstructionFailed with a message for staff when the photos cannot make a model,
-    and Cancelled as soon as `should_stop()` is True (checked between stages and within the
-    long ones). `progress(stage, percent)` is called when each stage starts and ends and in
-    between, with the overall percent; the last call is ("export", 100).
+    and Cancelled once `should_stop()` is True: it is asked between stages, between slices of
+    feature extraction (and of matching a large set) and between photos placed. `progress(stage,
+    percent)` is called when each stage starts and ends and in between, with the overall
+    percent; the last call is ("export", 100). Both are called in the calling thread.
     """
     tracker = _Progress(progress, should_stop)
     timings: dict[str, float] = {}
@@ -262,7 +266,7 @@ def run(
         glb, ply, preview = workdir / MODEL_FILE, workdir / POINTS_FILE, workdir / PREVIEW_FILE
         _export_glb(mesh, glb)
         _export_points(scene, ply)
-        _render_preview(mesh.vertices, mesh.faces, mesh.colours, scene.front, preview)
+        _render_preview(mesh.vertices, mesh.faces, mesh.colours, preview)
 
     return Result(
         photos=len(prepared),
@@ -388,16 +392,13 @@ def _extract_features(
         tracker.at("features", (start + per_slice) / len(names))
 
 
-def image_pairs(names: list[str], exhaustive_up_to: int) -> list[tuple[str, str]]:
-    """The photo pairs to match: all of them for small sets, loop neighbours for large ones.
+def loop_pairs(names: list[str]) -> list[tuple[str, str]]:
+    """The photo pairs to match in a large walk-around, `names` in the order taken.
 
-    Above `exhaustive_up_to` photos each photo is paired with the next SEQUENTIAL_OVERLAP
-    photos and those 2, 4, 8... places on, counting around the loop so that the last photos of
-    a walk-around meet the first ones.
+    Each photo is paired with the next SEQUENTIAL_OVERLAP photos and with those 16, 32, 64...
+    places on, counting around the loop so that the last photos meet the first ones.
     """
     count = len(names)
-    if count <= exhaustive_up_to:
-        return list(combinations(names, 2))
     steps = set(range(1, SEQUENTIAL_OVERLAP + 1))
     steps |= {2**power for power in range(count.bit_length()) if 2**power < count}
     pairs = {
@@ -410,19 +411,26 @@ def image_pairs(names: list[str], exhaustive_up_to: int) -> list[tuple[str, str]
 
 
 def _match(database: Path, names: list[str], options: Options, tracker: _Progress) -> None:
-    pairs = image_pairs(names, options.exhaustive_up_to)
-    logger.info(
-        "Matching %d pairs of %d photos (%s)",
-        len(pairs),
-        len(names),
-        "exhaustive" if len(names) <= options.exhaustive_up_to else "sequential",
-    )
+    """Every pair up to `exhaustive_up_to` photos (one pycolmap call), loop neighbours above
+    (in slices, so that progress moves and cancelling is prompt)."""
     matching = pycolmap.FeatureMatchingOptions()
     matching.num_threads = options.threads
     verification = pycolmap.TwoViewGeometryOptions()
-    # Matches that do not move between two photos (a copy, a burst from one spot, a watermark)
-    # carry no depth and would mislead the mapper.
+    # Matches that do not move between two photos (a burst from one spot, a watermark) carry
+    # no depth and would mislead the mapper.
     verification.filter_stationary_matches = True
+    if len(names) <= options.exhaustive_up_to:
+        logger.info("Matching all %d pairs of %d photos", math.comb(len(names), 2), len(names))
+        pycolmap.match_exhaustive(
+            database,
+            matching_options=matching,
+            verification_options=verification,
+            device=pycolmap.Device.cpu,
+        )
+        return
+
+    pairs = loop_pairs(names)
+    logger.info("Matching %d pairs of neighbours among %d photos", len(pairs), len(names))
     pairing = pycolmap.ImportedPairingOptions()
     pairing.match_list_path = str(database.with_name(PAIRS_FILE))
     per_slice = max(MIN_PAIRS_PER_SLICE, math.ceil(len(pairs) / MATCHING_SLICES))
@@ -527,32 +535,41 @@ def _require_enough(registered: int, points: int, photos: int, options: Options)
 
 def _scene(reconstruction: pycolmap.Reconstruction) -> _Scene:
     """The sparse model turned into the output frame, with the object's points picked out."""
-    image_ids = sorted(reconstruction.reg_image_ids())
-    centres, downs, axes = {}, [], []
+    image_ids = sorted(reconstruction.reg_image_ids(), key=lambda i: reconstruction.images[i].name)
+    camera_index = {image_id: index for index, image_id in enumerate(image_ids)}
+    centres, downs, axes = [], [], []
     for image_id in image_ids:
         image = reconstruction.images[image_id]
         rotation = image.cam_from_world().rotation.matrix()
-        centres[image_id] = image.projection_center()
+        centres.append(image.projection_center())
         downs.append(rotation[1])  # the camera's y axis points down the photo
         axes.append(rotation[2])  # its z axis is the viewing direction
-
-    camera_centres = np.array([centres[image_id] for image_id in image_ids])
+    camera_centres = np.array(centres)
     target = _looked_at(camera_centres, np.array(axes))
     up = _up_direction(camera_centres, -np.mean(downs, axis=0))
     rotation = _rotation_to_y_up(up)
+    # Then about +Y, to put the first photo's camera on +Z, where a glTF viewer starts from.
+    first = rotation @ (camera_centres[0] - target)
+    azimuth = math.atan2(first[0], first[2])
+    cosine, sine = math.cos(azimuth), math.sin(azimuth)
+    rotation = np.array([[cosine, 0.0, -sine], [0.0, 1.0, 0.0], [sine, 0.0, cosine]]) @ rotation
 
-    point_ids = list(reconstruction.points3D)
-    points = np.empty((len(point_ids), 3))
-    colours = np.empty((len(point_ids), 3), dtype=np.uint8)
-    towards = np.empty((len(point_ids), 3))
-    for row, point_id in enumerate(point_ids):
-        point = reconstruction.points3D[point_id]
+    count = reconstruction.num_points3D()
+    points = np.empty((count, 3))
+    colours = np.empty((count, 3), dtype=np.uint8)
+    observer_rows: list[int] = []
+    observers: list[int] = []
+    for row, point in enumerate(reconstruction.points3D.values()):
         points[row], colours[row] = point.xyz, point.color
-        seen_from = np.array([centres[element.image_id] for element in point.track.elements])
-        rays = seen_from - point.xyz
-        towards[row] = (rays / np.linalg.norm(rays, axis=1, keepdims=True)).sum(axis=0)
+        for element in point.track.elements:
+            observer_rows.append(row)
+            observers.append(camera_index[element.image_id])
+    rays = camera_centres[observers] - points[observer_rows]
+    rays /= np.linalg.norm(rays, axis=1, keepdims=True)
+    towards = np.zeros((count, 3))
+    np.add.at(towards, observer_rows, rays)
     towards = towards @ rotation.T
-    towards /= np.linalg.norm(towards, axis=1, keepdims=True)
+    towards /= np.maximum(np.linalg.norm(towards, axis=1, keepdims=True), 1e-12)
 
     points = (points - target) @ rotation.T
     cameras = (camera_centres - target) @ rotation.T
@@ -567,13 +584,11 @@ def _scene(reconstruction: pycolmap.Reconstruction) -> _Scene:
     kept = points[object_mask]
     low, high = np.percentile(kept, 2, axis=0), np.percentile(kept, 98, axis=0)
     scale = 1.0 / max(float((high - low).max()), 1e-9)
-    front = cameras[0] * (1, 0, 1)
     return _Scene(
         points=points * scale,
         colours=colours,
         towards_cameras=towards,
         object_mask=object_mask,
-        front=front / max(float(np.linalg.norm(front)), 1e-9),
     )
 
 
@@ -645,9 +660,12 @@ def _poisson(
     facing = np.sign(np.einsum("ij,ij->i", normals, towards[kept]))
     cloud.normals = o3d.utility.Vector3dVector(normals * np.where(facing == 0, 1, facing)[:, None])
 
+    # A surface of N points has about sqrt(N) of them across: an octree much finer than that
+    # adds time, not detail.
+    depth = min(options.poisson_depth, math.ceil(math.log2(max(len(cloud.points), 2)) / 2) + 1)
     try:
         mesh, densities = o3d.geometry.TriangleMesh.create_from_point_cloud_poisson(
-            cloud, depth=options.poisson_depth, n_threads=options.threads
+            cloud, depth=depth, n_threads=options.threads
         )
     except RuntimeError:
         logger.exception("Poisson reconstruction failed")
@@ -661,7 +679,7 @@ def _poisson(
     mesh.remove_unreferenced_vertices()
     if len(mesh.triangles) == 0:
         return None
-    # Copies: open3d's arrays live only as long as its mesh does.
+    # np.array copies: the arrays outlive the open3d mesh they come from.
     return _Mesh(
         vertices=np.array(mesh.vertices, dtype=np.float64),
         faces=np.array(mesh.triangles, dtype=np.int64),
@@ -672,9 +690,12 @@ def _poisson(
 
 def _convex_hull(points: np.ndarray, colours: np.ndarray) -> _Mesh:
     """The convex hull of the points, each corner coloured like the point nearest to it."""
+    import trimesh
+    from scipy.spatial import QhullError, cKDTree
+
     try:
         hull = trimesh.PointCloud(points).convex_hull
-    except Exception as error:  # qhull fails on flat or degenerate sets
+    except (QhullError, ValueError) as error:  # flat, or fewer than four points
         raise ReconstructionFailed(
             "No surface could be built from the points found: they lie flat or are too few. "
             "Take photos all around the object, from a little above and below as well.",
@@ -690,31 +711,111 @@ def _convex_hull(points: np.ndarray, colours: np.ndarray) -> _Mesh:
 
 
 def _export_glb(mesh: _Mesh, path: Path) -> None:
-    alpha = np.full((len(mesh.colours), 1), 255, dtype=np.uint8)
-    model = trimesh.Trimesh(
-        vertices=mesh.vertices,
-        faces=mesh.faces,
-        vertex_colors=np.hstack([mesh.colours, alpha]),
-        process=False,
-    )
-    path.write_bytes(model.export(file_type="glb"))
+    """Write the mesh as binary glTF: positions, RGBA vertex colours (COLOR_0), indices and a
+    matte material.
+
+    Written directly rather than through trimesh: importing trimesh (and the scipy and networkx
+    it pulls in) costs more memory and time than the whole export.
+    """
+    positions = mesh.vertices.astype("<f4")
+    colours = np.hstack([mesh.colours, np.full((len(mesh.colours), 1), 255, np.uint8)])
+    indices = mesh.faces.astype("<u4")
+    blobs = [positions.tobytes(), colours.tobytes(), indices.tobytes()]
+    offsets = np.cumsum([0] + [len(blob) for blob in blobs])  # each a multiple of 4
+    views = [
+        {"buffer": 0, "byteOffset": int(offset), "byteLength": len(blob), "target": target}
+        for offset, blob, target in zip(offsets[:-1], blobs, (34962, 34962, 34963), strict=True)
+    ]
+    document = {
+        "asset": {"version": "2.0", "generator": "pipeline.reconstruct"},
+        "scene": 0,
+        "scenes": [{"nodes": [0]}],
+        "nodes": [{"mesh": 0}],
+        "meshes": [
+            {
+                "primitives": [
+                    {
+                        "attributes": {"POSITION": 0, "COLOR_0": 1},
+                        "indices": 2,
+                        "material": 0,
+                        "mode": 4,
+                    }
+                ]
+            }
+        ],
+        # Without a material, viewers use glTF's default: fully metallic, which shows the
+        # colours dark. A matte, two-sided surface looks like the object photographed.
+        "materials": [
+            {
+                "pbrMetallicRoughness": {
+                    "baseColorFactor": [1.0, 1.0, 1.0, 1.0],
+                    "metallicFactor": 0.0,
+                    "roughnessFactor": 0.9,
+                },
+                "doubleSided": True,
+            }
+        ],
+        "accessors": [
+            {
+                "bufferView": 0,
+                "componentType": 5126,  # float
+                "count": len(positions),
+                "type": "VEC3",
+                "min": positions.min(axis=0).tolist(),
+                "max": positions.max(axis=0).tolist(),
+            },
+            {
+                "bufferView": 1,
+                "componentType": 5121,  # unsigned byte
+                "normalized": True,
+                "count": len(colours),
+                "type": "VEC4",
+            },
+            {
+                "bufferView": 2,
+                "componentType": 5125,  # unsigned int
+                "count": indices.size,
+                "type": "SCALAR",
+            },
+        ],
+        "bufferViews": views,
+        "buffers": [{"byteLength": int(offsets[-1])}],
+    }
+    text = json.dumps(document, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 4)
+    binary = b"".join(blobs)
+    chunks = [
+        struct.pack("<II", len(text), 0x4E4F534A) + text,  # "JSON"
+        struct.pack("<II", len(binary), 0x004E4942) + binary,  # "BIN\0"
+    ]
+    total = 12 + sum(len(chunk) for chunk in chunks)
+    path.write_bytes(struct.pack("<III", 0x46546C67, 2, total) + b"".join(chunks))  # "glTF"
 
 
 def _export_points(scene: _Scene, path: Path) -> None:
-    cloud = trimesh.PointCloud(scene.points, colors=scene.colours)
-    path.write_bytes(cloud.export(file_type="ply"))
+    """Write every point with its colour as a binary PLY."""
+    vertex = np.dtype([("xyz", "<f4", 3), ("rgb", "u1", 3)])
+    rows = np.empty(len(scene.points), dtype=vertex)
+    rows["xyz"], rows["rgb"] = scene.points, scene.colours
+    header = (
+        "ply\nformat binary_little_endian 1.0\n"
+        f"element vertex {len(rows)}\n"
+        "property float x\nproperty float y\nproperty float z\n"
+        "property uchar red\nproperty uchar green\nproperty uchar blue\n"
+        "end_header\n"
+    )
+    path.write_bytes(header.encode() + rows.tobytes())
 
 
 def _render_preview(
     vertices: np.ndarray,
     faces: np.ndarray,
     colours: np.ndarray,
-    front: np.ndarray,
     path: Path,
     size: tuple[int, int] = PREVIEW_SIZE,
 ) -> None:
-    """Draw the coloured mesh (+Y up) seen from `front`, turned 35 degrees and from 25 degrees
-    above, as a PNG, in software.
+    """Draw the coloured mesh (+Y up) seen from the front (+Z) turned 35 degrees, from 25
+    degrees above, as a PNG, in software.
 
     Triangles are painted back to front (painter's algorithm), each flat-shaded with its
     corners' mean colour and a light from the viewer's upper left.
@@ -722,7 +823,7 @@ def _render_preview(
     width, height = size
     centre = (vertices.min(axis=0) + vertices.max(axis=0)) / 2
     radius = max(float(np.linalg.norm(vertices - centre, axis=1).max()), 1e-9)
-    azimuth = math.atan2(front[0], front[2]) + math.radians(35)
+    azimuth = math.radians(35)
     elevation = math.radians(25)
     direction = np.array(
         [

@@ -1,7 +1,7 @@
 """Synthetic photo sets for testing and benchmarking the reconstruction without a camera.
 
 `make_photos` ray-traces (in numpy) a small still life standing on a ground plane: a plinth with
-a box and a ball on it, every surface covered with a random, non-repeating texture of coloured
+a block and a ball on it, every surface covered with a random, non-repeating texture of coloured
 noise and blobs, the kind of texture that feature matching needs. The cameras walk once around
 the object on a circle, looking at it from slightly varying heights, the way staff photograph a
 plant. The same seed always gives the same pixels.
@@ -150,32 +150,38 @@ def _texture(
     texels, so every texture has the same density of detail. A `tint` (darkest, lightest colour)
     recolours the texture in one hue, keeping its brightness detail (what features are made of).
     """
-    base = np.zeros((size, size, 3), dtype=np.float32)
+    base = np.full((size, size, 3), 128.0, dtype=np.float32)
     for feature_texels, weight in NOISE_OCTAVES:
         cells = max(2, size // feature_texels)
-        grid = rng.random((cells, cells, 3), dtype=np.float32)
-        layer = Image.fromarray((grid * 255).astype(np.uint8)).resize(
-            (size, size), Image.Resampling.BICUBIC
-        )
-        base += weight * (np.asarray(layer, dtype=np.float32) - 127.5)
-    base = np.clip(128 + base, 0, 255).astype(np.uint8)
+        grid = rng.integers(0, 256, (cells, cells, 3), dtype=np.uint8)
+        layer = np.asarray(Image.fromarray(grid).resize((size, size), Image.Resampling.BICUBIC))
+        base += weight * layer.astype(np.float32)
+        base -= weight * 127.5
+    base = np.clip(base, 0, 255).astype(np.uint8)
     blobs = int(BLOBS_PER_TEXEL * size * size)
     image = Image.fromarray(base)
     draw = ImageDraw.Draw(image)
     radii = np.exp(rng.uniform(np.log(BLOB_RADII[0]), np.log(BLOB_RADII[1]), blobs))
-    centres = rng.uniform(0, size, (blobs, 2))
-    colours = rng.integers(0, 256, (blobs, 3))
-    shapes = rng.integers(0, 3, blobs)
-    for (x, y), radius, colour, shape in zip(centres, radii, colours, shapes, strict=True):
-        box = (x - radius, y - radius, x + radius, y + radius)
-        fill = tuple(int(c) for c in colour)
+    x, y = rng.uniform(0, size, (2, blobs))
+    end_x, end_y = (x, y) + rng.uniform(-3, 3, (2, blobs)) * radii
+    colours = [tuple(colour) for colour in rng.integers(0, 256, (blobs, 3)).tolist()]
+    shapes = rng.integers(0, 3, blobs).tolist()
+    for x0, y0, x1, y1, radius, colour, shape in zip(
+        x.tolist(),
+        y.tolist(),
+        end_x.tolist(),
+        end_y.tolist(),
+        radii.tolist(),
+        colours,
+        shapes,
+        strict=True,
+    ):
         if shape == 0:
-            draw.ellipse(box, fill=fill)
+            draw.ellipse((x0 - radius, y0 - radius, x0 + radius, y0 + radius), fill=colour)
         elif shape == 1:
-            draw.rectangle((x - radius, y - radius / 2, x + radius, y + radius / 2), fill=fill)
+            draw.rectangle((x0 - radius, y0 - radius / 2, x0 + radius, y0 + radius / 2), colour)
         else:
-            end = (x + rng.uniform(-3, 3) * radius, y + rng.uniform(-3, 3) * radius)
-            draw.line(((x, y), end), fill=fill, width=max(1, int(radius / 3)))
+            draw.line(((x0, y0), (x1, y1)), fill=colour, width=max(1, int(radius / 3)))
     # A slight blur keeps the texture smooth enough to look alike from nearby viewpoints.
     image = image.filter(ImageFilter.GaussianBlur(0.8))
     if tint is not None:
