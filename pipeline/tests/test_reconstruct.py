@@ -99,7 +99,9 @@ def test_without_open3d_the_model_is_the_convex_hull_of_the_points(tmp_path, mon
     assert result.mesh_method == "convex_hull"
     assert len(mesh.faces) == result.triangles > 0
     assert mesh.is_convex
-    assert mesh.visual.kind == "vertex"
+    document, _ = glb_chunks(result.glb)
+    colours = document["accessors"][document["meshes"][0]["primitives"][0]["attributes"]["COLOR_0"]]
+    assert colours["count"] == len(mesh.vertices)
 
 
 def test_model_stands_upright_with_the_object_in_the_middle(reconstruction):
