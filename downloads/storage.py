@@ -80,9 +80,16 @@ def download_url(*, asset, event_id: int) -> str:
     )
 
 
-def event_id_from_link(token: str) -> int | None:
+def read_file_link(token: str, salt: str) -> dict | None:
+    """The payload of a signed file link made with `salt`, while it is valid (at most
+    DOWNLOAD_LINK_SECONDS old)."""
     try:
-        data = signing.loads(token, salt=FILE_LINK_SALT, max_age=settings.DOWNLOAD_LINK_SECONDS)
+        data = signing.loads(token, salt=salt, max_age=settings.DOWNLOAD_LINK_SECONDS)
     except signing.BadSignature:
         return None
-    return data.get("event") if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else None
+
+
+def event_id_from_link(token: str) -> int | None:
+    data = read_file_link(token, FILE_LINK_SALT)
+    return data.get("event") if data else None

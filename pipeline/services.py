@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename, slugify
 
 from catalog.models import Product, ProductModel3D
-from downloads.storage import private_file_url
+from downloads.storage import private_file_url, read_file_link
 from pipeline import tasks
 from pipeline.exceptions import JobStateError
 from pipeline.models import CaptureJob, CapturePhoto
@@ -196,12 +196,11 @@ def result_url(*, job: CaptureJob, kind: str) -> str:
 
 def result_from_link(token: str) -> tuple[CaptureJob, str] | None:
     """The job and result a signed local link points to, while the link is valid."""
-    try:
-        data = signing.loads(token, salt=RESULT_SALT, max_age=settings.DOWNLOAD_LINK_SECONDS)
-    except signing.BadSignature:
+    data = read_file_link(token, RESULT_SALT)
+    if data is None or data.get("kind") not in RESULTS:
         return None
     job = CaptureJob.objects.filter(pk=data.get("job"), status=Status.SUCCEEDED).first()
-    if job is None or data.get("kind") not in RESULTS:
+    if job is None:
         return None
     return job, data["kind"]
 
@@ -272,7 +271,7 @@ def jobs_sweep_stuck() -> dict[str, int]:
         )
         for job in stuck:
             if job.attempts < settings.PIPELINE_MAX_ATTEMPTS:
-                _reset(job, attempts=job.attempts)
+                _reset(job)
                 _enqueue(job)
                 swept["retried"] += 1
             else:
