@@ -6,6 +6,8 @@ class CatalogConfig(AppConfig):
     name = "catalog"
 
     def ready(self) -> None:
+        from catalog import receivers
         from catalog.search import install_search
 
+        receivers.connect()
         post_migrate.connect(install_search, sender=self, dispatch_uid="catalog_install_search")

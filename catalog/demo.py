@@ -30,6 +30,7 @@ from catalog.models import (
     StockMovement,
     Tag,
 )
+from catalog.page_cache import catalog_changed
 
 PHYSICAL = Product.Kind.PHYSICAL
 DIGITAL = Product.Kind.DIGITAL
@@ -1353,6 +1354,7 @@ def demo_catalog_seed(
             result.images += counts[1]
             result.ledger_rows += counts[2]
             result.products += len(rows)
+        catalog_changed()  # bulk writes send no signals
 
     result.seconds = time.perf_counter() - started
     return result

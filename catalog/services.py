@@ -3,6 +3,9 @@
 Stock changes only here, and every change is one `StockMovement` row. Functions that change the
 stock of several variants lock their rows in primary-key order, so two orders for overlapping
 goods cannot deadlock and cannot both take the last item.
+
+Saved and deleted rows make the cached catalogue pages stale through `catalog.receivers`; the
+writes here that send no signal (`update()`, `bulk_update()`) call `catalog_changed()` themselves.
 """
 
 from collections.abc import Iterable, Mapping
@@ -15,6 +18,7 @@ from django.utils.text import slugify
 
 from catalog.exceptions import CatalogError, InsufficientStock, StockNotTracked
 from catalog.models import Category, Product, ProductVariant, StockMovement, Tag
+from catalog.page_cache import catalog_changed
 
 Reason = StockMovement.Reason
 MAX_STOCK = 2_147_483_647  # the stock column is a 32-bit integer on every database
@@ -255,6 +259,7 @@ def _save_movements(movements: list[StockMovement]) -> list[StockMovement]:
     """Write the new stock of the (locked) variants and their ledger rows: two queries."""
     if movements:
         ProductVariant.objects.bulk_update([m.variant for m in movements], ["stock"])
+        catalog_changed()
     return StockMovement.objects.bulk_create(movements)
 
 
@@ -352,6 +357,7 @@ def variant_delete(*, variant: ProductVariant) -> bool:
             variant.delete()
     except (ProtectedError, RestrictedError):
         ProductVariant.objects.filter(pk=variant.pk).update(is_active=False)
+        catalog_changed()
         variant.is_active = False
         return False
     return True
@@ -415,7 +421,8 @@ def product_update(
                 variant=existing.get(variant_data.get("id")),
             )
             kept.add(saved.pk)
-        product.variants.exclude(pk__in=kept).update(is_active=False)
+        if product.variants.exclude(pk__in=kept).update(is_active=False):
+            catalog_changed()
     return product
 
 
@@ -438,11 +445,17 @@ def product_set_status(*, products, status: str) -> int:
     """Publish, archive or unpublish many products at once. Returns how many changed."""
     if status not in Product.Status.values:
         raise ValueError(f"Unknown status {status!r}.")
-    return products.exclude(status=status).update(status=status, updated_at=timezone.now())
+    changed = products.exclude(status=status).update(status=status, updated_at=timezone.now())
+    if changed:
+        catalog_changed()
+    return changed
 
 
 def product_set_featured(*, products, featured: bool) -> int:
-    return products.exclude(is_featured=featured).update(is_featured=featured)
+    changed = products.exclude(is_featured=featured).update(is_featured=featured)
+    if changed:
+        catalog_changed()
+    return changed
 
 
 def category_create(*, name: str, parent: Category | None = None, **fields) -> Category:

@@ -1,7 +1,8 @@
 """The shop's pages: home, product lists (all products, a category, search) and the product page.
 
 Every page reads through `catalog.selectors` and runs a fixed number of queries whatever the
-number of products, variants or images it shows (pinned in tests/test_views.py).
+number of products, variants or images it shows (pinned in tests/test_views.py). Shoppers get
+the lists and product pages from `catalog.page_cache` until the catalogue changes.
 """
 
 from django.core.paginator import Page, Paginator
@@ -12,6 +13,7 @@ from django.utils.text import Truncator
 from catalog import selectors
 from catalog.filters import ORDERINGS, ProductFilter
 from catalog.models import Category, Product, ProductImage, ProductVariant
+from catalog.page_cache import cached_page
 from catalog.selectors import CategoryNode
 
 PAGE_SIZE = 24
@@ -34,6 +36,7 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+@cached_page
 def product_list(request: HttpRequest) -> HttpResponse:
     tree = selectors.category_tree()
     return _product_list_page(
@@ -45,6 +48,7 @@ def product_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@cached_page
 def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     tree = selectors.category_tree()
     node = selectors.category_node_find(tree, slug)
@@ -62,6 +66,7 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+@cached_page
 def search(request: HttpRequest) -> HttpResponse:
     tree = selectors.category_tree()
     text = request.GET.get("q", "").strip()
@@ -82,6 +87,7 @@ def search(request: HttpRequest) -> HttpResponse:
     )
 
 
+@cached_page
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         product = selectors.product_get(slug=slug, staff=request.user.is_staff)

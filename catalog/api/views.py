@@ -16,7 +16,7 @@ from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from catalog import selectors, services
+from catalog import page_cache, selectors, services
 from catalog.api import serializers as s
 from catalog.filters import ProductFilter
 from catalog.models import Product, ProductVariant
@@ -87,12 +87,19 @@ class ProductViewSet(viewsets.GenericViewSet):
     def _context(self) -> dict:
         return {"request": self.request, "staff": self._staff()}
 
-    def _detail(self, status_code: int = status.HTTP_200_OK, **lookup) -> Response:
+    def _detail_data(self, **lookup) -> dict:
         try:
             product = selectors.product_get(staff=self._staff(), **lookup)
         except Product.DoesNotExist as exc:
             raise Http404 from exc
-        return Response(s.ProductDetailOutput(product, context=self._context()).data, status_code)
+        return s.ProductDetailOutput(product, context=self._context()).data
+
+    def _detail(self, status_code: int = status.HTTP_200_OK, **lookup) -> Response:
+        return Response(self._detail_data(**lookup), status_code)
+
+    def _cached_detail(self, **lookup) -> Response:
+        cached = page_cache.cached_api_json(self.request, lambda: self._detail_data(**lookup))
+        return cached or self._detail(**lookup)
 
     def get_queryset(self) -> QuerySet[Product]:
         if getattr(self, "swagger_fake_view", False):
@@ -108,18 +115,21 @@ class ProductViewSet(viewsets.GenericViewSet):
         return super().filter_queryset(queryset) if self.action == "list" else queryset
 
     def list(self, request: Request) -> Response:
+        return page_cache.cached_api_json(request, lambda: self._list().data) or self._list()
+
+    def _list(self) -> Response:
         products = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(products)
         data = s.ProductListOutput(page, many=True, context=self._context()).data
         return self.get_paginated_response(data)
 
     def retrieve(self, request: Request, pk: str) -> Response:
-        return self._detail(pk=pk)
+        return self._cached_detail(pk=pk)
 
     @extend_schema(summary="A product by slug", responses=s.ProductDetailOutput)
     @action(detail=False, methods=["get"], url_path=r"slug/(?P<slug>[-\w]+)", url_name="by-slug")
     def by_slug(self, request: Request, slug: str) -> Response:
-        return self._detail(slug=slug)
+        return self._cached_detail(slug=slug)
 
     @extend_schema(
         summary="Create a product with its variants (staff)",

@@ -103,6 +103,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.store",
                 "orders.context_processors.cart",
+                "catalog.page_cache.holes",
             ],
         },
     },
@@ -137,6 +138,10 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Shoppers' catalogue pages and API reads are kept this long, or until the catalogue changes
+# (catalog.page_cache); 0 turns the cache off. Off by default without Redis: a cache of one
+# process would not hear of changes made by another (a worker, a second web process).
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=600 if REDIS_URL else 0)
 
 # --- Auth -------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

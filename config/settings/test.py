@@ -18,6 +18,8 @@ STORAGES["private"] = {  # noqa: F405
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
+# The catalogue's page cache is on in every test, whichever cache backs it.
+PAGE_CACHE_SECONDS = 600
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 # Tests exercise throttling explicitly; the general limits stay out of the way elsewhere.

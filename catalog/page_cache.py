@@ -1,0 +1,141 @@
+"""Shoppers' catalogue pages and API reads, cached whole until the catalogue changes.
+
+Every entry's key holds the catalogue's *generation*, a number in the cache that every write a
+shopper could see bumps after it commits: products, variants (prices, stock), pictures, 3D models,
+categories, tags (see `catalog.receivers` and `catalog_changed`). A bump makes every older entry
+unreachable at once, so a staff edit shows on the next request; old entries expire by themselves
+(`PAGE_CACHE_SECONDS`, 0 turns the cache off).
+
+Staff are never served from the cache: they see unpublished products and more fields. A page's
+personal parts (the header's account links and cart count, messages, the CSRF token) are left as
+markers in the cached HTML and filled in for each request, so one entry serves every shopper.
+"""
+
+import hashlib
+import time
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+
+GENERATION_KEY = "catalog:generation"
+CSRF_MARKER = "__csrf_token_hole__"  # no character of it can occur in a CSRF token
+HOLES = {
+    "<!--hole:site-nav-->": "_site_nav.html",
+    "<!--hole:messages-->": "_messages.html",
+}
+
+
+def generation() -> int:
+    """The catalogue's current generation (started from the clock, so a lost key never goes back
+    to a number whose entries might still be stored)."""
+    value = cache.get(GENERATION_KEY)
+    if value is None:
+        cache.add(GENERATION_KEY, time.time_ns(), timeout=None)
+        value = cache.get(GENERATION_KEY)
+    return value
+
+
+def _bump() -> None:
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:  # the key is gone (evicted, or the cache restarted)
+        cache.add(GENERATION_KEY, time.time_ns(), timeout=None)
+
+
+def catalog_changed() -> None:
+    """Make every cached page and API answer stale, once the current transaction commits.
+
+    Bumping before the commit would let a request that reads the old rows store them under the
+    new generation. Within one transaction the bump is registered once, whatever the number of
+    rows written (an import of thousands of products costs one bump).
+    """
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(
+        callback is _bump for _, callback, _ in connection.run_on_commit
+    ):
+        return
+    transaction.on_commit(_bump)
+
+
+def is_enabled(request: HttpRequest) -> bool:
+    """Shoppers' reads are cached; staff's and writes never are."""
+    return (
+        settings.PAGE_CACHE_SECONDS > 0
+        and request.method in ("GET", "HEAD")
+        and not request.user.is_staff
+    )
+
+
+def _key(kind: str, request: HttpRequest) -> str:
+    # The full address: scheme and host appear in canonical links and pagination links.
+    address = request.build_absolute_uri().encode()
+    return f"{kind}:{generation()}:{hashlib.blake2b(address, digest_size=16).hexdigest()}"
+
+
+# --- Pages -------------------------------------------------------------------------------------
+
+
+def holes(request: HttpRequest) -> dict:
+    """Context processor: while a page is rendered for the cache, its personal parts are markers."""
+    if getattr(request, "page_cache_render", False):
+        return {"page_cache_render": True, "csrf_token": CSRF_MARKER}
+    return {}
+
+
+def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Serve a shopper's GET of `view` from the cache; only 200 answers are stored."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not is_enabled(request):
+            return view(request, *args, **kwargs)
+        key = _key("page", request)
+        entry = cache.get(key)
+        if entry is None:
+            request.page_cache_render = True
+            response = view(request, *args, **kwargs)
+            request.page_cache_render = False
+            entry = (response.content.decode(), response["Content-Type"])
+            if response.status_code != 200:  # a page of errors is not kept
+                return _filled(request, *entry, status=response.status_code)
+            cache.set(key, entry, settings.PAGE_CACHE_SECONDS)
+        return _filled(request, *entry)
+
+    return wrapped
+
+
+def _filled(request: HttpRequest, content: str, content_type: str, status=200) -> HttpResponse:
+    """The page with its markers replaced by this request's header, messages and CSRF token."""
+    for marker, template in HOLES.items():
+        if marker in content:
+            content = content.replace(marker, render_to_string(template, request=request))
+    if CSRF_MARKER in content:
+        content = content.replace(CSRF_MARKER, get_token(request))
+    return HttpResponse(content, content_type=content_type, status=status)
+
+
+# --- API ---------------------------------------------------------------------------------------
+
+
+def cached_api_json(request: Request, build: Callable[[], dict]) -> HttpResponse | None:
+    """A shopper's JSON answer from the cache, or built by `build()`, rendered and stored.
+
+    None when the answer is not for the cache (staff, another format than JSON): the caller
+    answers as usual.
+    """
+    if not is_enabled(request) or request.accepted_renderer.format != "json":
+        return None
+    key = _key(f"api:{request.accepted_media_type}", request)
+    content = cache.get(key)
+    if content is None:
+        content = JSONRenderer().render(build())
+        cache.set(key, content, settings.PAGE_CACHE_SECONDS)
+    return HttpResponse(content, content_type="application/json")
