@@ -5,22 +5,30 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev browser lint format checks ci clean bench bench-pipeline
+.PHONY: run test install install-dev system-libs browser lint format checks ci clean bench bench-load bench-pipeline
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.runtime: requirements.txt | $(BIN)/python
+$(VENV)/.runtime: requirements.txt | $(BIN)/python system-libs
 	$(BIN)/pip install --quiet -r requirements.txt
 	@touch $@
 
-$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python system-libs
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	@touch $@ $(VENV)/.runtime
 
-install: $(VENV)/.runtime
-install-dev: $(VENV)/.dev
+install: $(VENV)/.runtime system-libs
+install-dev: $(VENV)/.dev system-libs
+
+## The one system library a wheel needs: open3d (3D model meshing) loads libusb-1.0.
+system-libs:
+	@ldconfig -p | grep -q 'libusb-1\.0\.so\.0' || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libusb-1.0-0 >/dev/null) \
+	      || echo "Could not install libusb-1.0: 3D models will be convex hulls."; \
+	  else echo "libusb-1.0 is missing (apt-get install libusb-1.0-0): 3D models will be convex hulls."; fi; }
 
 ## Start the store on http://$(HOST):$(PORT) with a background worker and demo accounts.
 run: install
@@ -65,11 +73,35 @@ checks: install-dev
 ci: test lint checks
 
 ## Benchmarks; results print as tables and go to bench/results/ (README: Benchmarks).
-bench: bench-pipeline
+bench: bench-load bench-pipeline
+
+BENCH_VENV := .venv-bench
+RUNTIME_VENV := .venv-runtime
+
+## The store under load on loopback: needs DATABASE_URL (PostgreSQL) and REDIS_URL; options in
+## BENCH_ARGS, e.g. BENCH_ARGS="--duration 5 --products 2000".
+bench-load: install-dev $(BENCH_VENV)/.installed $(RUNTIME_VENV)/.installed
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } \
+	  || { echo "The load benchmark needs wrk (Debian package wrk)."; exit 1; }
+	$(BIN)/python -m bench.load $(BENCH_ARGS)
+
+# Locust in a venv of its own (requirements-bench.txt says why).
+$(BENCH_VENV)/.installed: requirements-bench.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet -r requirements-bench.txt
+	@touch $@
+
+# The benchmarked server runs on the runtime packages only, as in production.
+$(RUNTIME_VENV)/.installed: requirements.txt | system-libs
+	$(PYTHON) -m venv $(RUNTIME_VENV)
+	$(RUNTIME_VENV)/bin/pip install --quiet --upgrade pip
+	$(RUNTIME_VENV)/bin/pip install --quiet -r requirements.txt
+	@touch $@
 
 ## The photo-to-3D pipeline against raw pycolmap on the same photos (BENCH_REPEATS, default 2).
 bench-pipeline: install-dev
 	$(BIN)/python -m bench.pipeline
 
 clean:
-	rm -rf $(VENV) var staticfiles db.sqlite3 db.sqlite3-*
+	rm -rf $(VENV) $(BENCH_VENV) $(RUNTIME_VENV) var staticfiles db.sqlite3 db.sqlite3-*

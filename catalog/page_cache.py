@@ -1,10 +1,10 @@
 """Shoppers' catalogue pages and API reads, cached whole until the catalogue changes.
 
-Every entry's key holds the catalogue's *generation*, a number in the cache that every write a
-shopper could see bumps after it commits: products, variants (prices, stock), pictures, 3D models,
-categories, tags (see `catalog.receivers` and `catalog_changed`). A bump makes every older entry
-unreachable at once, so a staff edit shows on the next request; old entries expire by themselves
-(`PAGE_CACHE_SECONDS`, 0 turns the cache off).
+Every entry is stored with the catalogue's *generation*, a number in the cache that every write
+a shopper could see bumps after it commits: products, variants (prices, stock), pictures, 3D
+models, categories, tags (see `catalog.receivers` and `catalog_changed`). An entry of an older
+generation is stale, so a staff edit shows on the next request; both are read in one round trip,
+and entries are replaced in place or expire (`PAGE_CACHE_SECONDS`, 0 turns the cache off).
 
 Staff are never served from the cache: they see unpublished products and more fields. A page's
 personal parts (the header's account links and cart count, messages, the CSRF token) are left as
@@ -14,9 +14,12 @@ markers in the cached HTML and filled in for each request, so one entry serves e
 import hashlib
 import time
 from collections.abc import Callable
-from functools import wraps
+from functools import lru_cache, wraps
+from types import SimpleNamespace
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -27,10 +30,8 @@ from rest_framework.request import Request
 
 GENERATION_KEY = "catalog:generation"
 CSRF_MARKER = "__csrf_token_hole__"  # no character of it can occur in a CSRF token
-HOLES = {
-    "<!--hole:site-nav-->": "_site_nav.html",
-    "<!--hole:messages-->": "_messages.html",
-}
+SITE_NAV, SITE_NAV_TEMPLATE = "<!--hole:site-nav-->", "_site_nav.html"
+MESSAGES = "<!--hole:messages-->"
 
 
 def generation() -> int:
@@ -74,10 +75,22 @@ def is_enabled(request: HttpRequest) -> bool:
     )
 
 
-def _key(kind: str, request: HttpRequest) -> str:
+def _lookup(kind: str, request: HttpRequest) -> tuple[str, int, object]:
+    """The entry's key, the current generation, and the stored value if it was made in that
+    generation (else None): one round trip to the cache."""
     # The full address: scheme and host appear in canonical links and pagination links.
     address = request.build_absolute_uri().encode()
-    return f"{kind}:{generation()}:{hashlib.blake2b(address, digest_size=16).hexdigest()}"
+    key = f"{kind}:{hashlib.blake2b(address, digest_size=16).hexdigest()}"
+    found = cache.get_many([GENERATION_KEY, key])
+    current = found.get(GENERATION_KEY) or generation()
+    made_in, value = found.get(key, (None, None))
+    return key, current, value if made_in == current else None
+
+
+def _store(key: str, made_in: int, value) -> None:
+    """Keep `value` with the generation read before it was made: if the catalogue changed
+    meanwhile, the entry is stale from the start."""
+    cache.set(key, (made_in, value), settings.PAGE_CACHE_SECONDS)
 
 
 # --- Pages -------------------------------------------------------------------------------------
@@ -97,16 +110,17 @@ def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not is_enabled(request):
             return view(request, *args, **kwargs)
-        key = _key("page", request)
-        entry = cache.get(key)
+        key, current, entry = _lookup("page", request)
         if entry is None:
             request.page_cache_render = True
-            response = view(request, *args, **kwargs)
-            request.page_cache_render = False
+            try:
+                response = view(request, *args, **kwargs)
+            finally:  # an error page (404) is rendered as usual, without markers
+                request.page_cache_render = False
             entry = (response.content.decode(), response["Content-Type"])
             if response.status_code != 200:  # a page of errors is not kept
                 return _filled(request, *entry, status=response.status_code)
-            cache.set(key, entry, settings.PAGE_CACHE_SECONDS)
+            _store(key, current, entry)
         return _filled(request, *entry)
 
     return wrapped
@@ -114,12 +128,38 @@ def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 
 def _filled(request: HttpRequest, content: str, content_type: str, status=200) -> HttpResponse:
     """The page with its markers replaced by this request's header, messages and CSRF token."""
-    for marker, template in HOLES.items():
-        if marker in content:
-            content = content.replace(marker, render_to_string(template, request=request))
+    content = content.replace(SITE_NAV, _site_nav(request)).replace(MESSAGES, _messages(request))
     if CSRF_MARKER in content:
         content = content.replace(CSRF_MARKER, get_token(request))
     return HttpResponse(content, content_type=content_type, status=status)
+
+
+def _site_nav(request: HttpRequest) -> str:
+    if request.user.is_authenticated:  # names the member and holds a CSRF token
+        return render_to_string(SITE_NAV_TEMPLATE, request=request)
+    # Imported here: orders builds on the catalogue, not the other way round.
+    from orders.context_processors import cart_item_count
+
+    match = request.resolver_match
+    return _visitor_site_nav(match.view_name, match.namespace, cart_item_count(request))
+
+
+@lru_cache(maxsize=256)
+def _visitor_site_nav(view_name: str, namespace: str, cart_item_count: int) -> str:
+    """A signed-out visitor's header links depend on nothing else: rendered once per process."""
+    match = SimpleNamespace(view_name=view_name, namespace=namespace)
+    context = {
+        "request": SimpleNamespace(resolver_match=match),
+        "user": AnonymousUser(),
+        "cart_item_count": cart_item_count,
+    }
+    return render_to_string(SITE_NAV_TEMPLATE, context)
+
+
+def _messages(request: HttpRequest) -> str:
+    if not len(get_messages(request)):  # counting does not mark them as shown
+        return ""
+    return render_to_string("_messages.html", request=request)
 
 
 # --- API ---------------------------------------------------------------------------------------
@@ -133,9 +173,8 @@ def cached_api_json(request: Request, build: Callable[[], dict]) -> HttpResponse
     """
     if not is_enabled(request) or request.accepted_renderer.format != "json":
         return None
-    key = _key(f"api:{request.accepted_media_type}", request)
-    content = cache.get(key)
+    key, current, content = _lookup(f"api:{request.accepted_media_type}", request)
     if content is None:
         content = JSONRenderer().render(build())
-        cache.set(key, content, settings.PAGE_CACHE_SECONDS)
+        _store(key, current, content)
     return HttpResponse(content, content_type="application/json")

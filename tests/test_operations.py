@@ -1,10 +1,11 @@
-"""Health endpoints, request ids, API docs and the one error shape."""
+"""Health endpoints, request ids, API docs, the one error shape and the static files build."""
 
 import json
 import logging
 
 import pytest
 from django.core.files.storage import storages
+from django.core.management import call_command
 from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
@@ -163,3 +164,19 @@ def test_page_404_is_html(client):
 
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_static_files_collect_with_the_production_storage(tmp_path, settings):
+    """The deployment's build step: hashed names, every referenced file present (a vendored
+    script that names a missing source map would stop the build)."""
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+    manifest = json.loads((tmp_path / "staticfiles.json").read_text())["paths"]
+    assert (tmp_path / manifest["vendor/model-viewer.min.js"]).is_file()
+    assert (tmp_path / manifest["css/store.css"]).is_file()

@@ -59,9 +59,13 @@ def product_card(product: Product) -> dict:
     variants = product.active_variants
     cheapest = min(variants, key=lambda v: (v.price, v.position, v.pk), default=None)
     images = product.images.all()
+    image = images[0] if images else None
     return {
         "product": product,
-        "image": images[0] if images else None,
+        "image": image,
+        # Each access to a picture's spec makes a new file object: read each URL once.
+        "thumbnail_url": image.thumbnail.url if image else "",
+        "large_url": image.large.url if image else "",
         "cheapest": cheapest,
         "price_varies": len({v.price for v in variants}) > 1,
         "stock": product_stock_state(variants),

@@ -54,9 +54,11 @@ def pages(product: Product) -> list[str]:
 
 
 def without_csrf_tokens(content: bytes) -> str:
+    """The page with its (per request) CSRF tokens blanked and blank lines dropped."""
     text = content.decode()
     text = re.sub(r'(name="csrfmiddlewaretoken" value=")[^"]+', r"\1TOKEN", text)
-    return re.sub(r'("X-CSRFToken": ")[^"]+', r"\1TOKEN", text)
+    text = re.sub(r'("X-CSRFToken": ")[^"]+', r"\1TOKEN", text)
+    return re.sub(r"\n\s*\n", "\n", text)
 
 
 def test_a_second_shopper_gets_the_page_without_a_query(client, bonsai, django_assert_num_queries):
@@ -69,14 +71,32 @@ def test_a_second_shopper_gets_the_page_without_a_query(client, bonsai, django_a
         assert "Shimpaku juniper" in again.content.decode(), url
 
 
-def test_the_cached_api_answer_is_the_answer_without_cache(client, bonsai, settings):
-    cached = [client.get(url).json() for url in pages(bonsai)[-2:] for _ in range(2)]
+def test_the_cached_answer_is_the_answer_without_cache(client, bonsai, settings):
+    # A second client, with a cart, sees its own count in the header of the shared page.
+    with_cart = Client()
+    added = with_cart.post(
+        reverse("orders:cart-add"), {"variant": bonsai.variants.get().pk, "quantity": 1}
+    )
+    assert added.status_code == 302
+    with_cart.get(reverse("orders:cart"))  # shows (and so clears) the "Added" message
+    visitors = (client, with_cart)
+    cached = [
+        without_csrf_tokens(visitor.get(url).content)
+        for url in pages(bonsai)
+        for visitor in visitors
+        for _ in range(2)
+    ]
     settings.PAGE_CACHE_SECONDS = 0
 
-    fresh = [client.get(url).json() for url in pages(bonsai)[-2:]]
+    fresh = [
+        without_csrf_tokens(visitor.get(url).content)
+        for url in pages(bonsai)
+        for visitor in visitors
+    ]
 
-    assert cached == [fresh[0], fresh[0], fresh[1], fresh[1]]
-    assert cached[0]["results"][0]["name"] == "Shimpaku juniper"
+    assert cached[::2] == cached[1::2] == fresh
+    assert 'class="cart-count">1<' in fresh[1]
+    assert 'class="cart-count" hidden>0<' in fresh[0]
 
 
 def test_with_the_cache_off_every_request_reads_the_database(
@@ -241,3 +261,13 @@ def test_refused_filters_are_answered_but_not_stored(client, bonsai, django_asse
 
     assert again.status_code == 400
     assert len(captured) > 0  # answered again, not from the cache
+
+
+def test_a_missing_product_is_the_usual_404_page(client, bonsai):
+    response = client.get(reverse("catalog:product", args=["no-such-tree"]))
+
+    assert response.status_code == 404
+    text = response.content.decode()
+    assert "<!--hole:" not in text
+    assert page_cache.CSRF_MARKER not in text
+    assert "Log in" in text

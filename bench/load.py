@@ -1,0 +1,854 @@
+"""The store under load: shoppers' pages and API reads against the bare endpoint of the same
+server, buyers placing orders, queries per request and the memory of the web workers.
+
+Set up like production, on loopback: PostgreSQL and Redis from DATABASE_URL and REDIS_URL, but a
+database and a Redis database of the benchmark's own (`<name>_bench` and db 14 unless
+BENCH_DATABASE_URL / BENCH_REDIS_URL say otherwise; the Redis database is flushed). The catalogue
+is seeded with `seed_demo --reset --products N` when it does not have N products yet; buyer
+accounts, a shipping method and a pool of variants with stock that never runs out are added.
+The server is gunicorn with two workers and the production settings, with static files
+collected, behind one (pretended) proxy: wrk names one of 10,000 client addresses in each
+request's X-Forwarded-For and every buyer has its own, so per-client rate limits cost what they
+cost for real shoppers. The rate limits themselves are lifted: buyers order far faster than people.
+
+Reads are measured with wrk (one thread, `--connections`), each run a fixed `--duration` after a
+discarded `--warmup` run of the same requests: category pages, the product list API over the same
+categories, product pages and the product API over ~200 products, and search pages over ~20
+words. Between any two scenarios the bare endpoint `/health/live` of the same server is measured
+too (bare, A, bare, B, ..., bare): it answers without touching the database or the cache, so its
+throughput is what the machine, the client and gunicorn allow, and each scenario's ratio is its
+requests per second over the mean of the two bare runs around it. The reads run twice: with the
+page cache (the default) and with PAGE_CACHE_SECONDS=0, on a restarted server.
+
+Buyers are locust users (bench/locustfile.py, from `.venv-bench`), each signed in with its own
+account, adding one or two variants to the cart and placing the order with no pause; their
+throughput is compared with the bare run just before. Query counts come from one request per
+scenario through Django's test client in this process, with the same settings: cold (after the
+cache is cleared) and warm (the same request again). Last, the resident memory of each gunicorn
+worker after each pass.
+
+Results print as a table, beside the targets, and are written to
+`bench/results/<date>.json`.
+
+    python -m bench.load [--duration S] [--warmup S] [--connections N] [--products N]
+                         [--buyers N] [--reseed]
+"""
+
+import argparse
+import io
+import json
+import logging
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+WRK_SCRIPT = ROOT / "bench" / "wrk_report.lua"
+LOCUSTFILE = ROOT / "bench" / "locustfile.py"
+LOCUST = ROOT / ".venv-bench" / "bin" / "locust"
+# The server runs with the runtime set of packages only (requirements.txt), as in production:
+# the test tools of .venv bring packages that the web process would import (aiohttp, ~13 MB).
+SERVER_PYTHON = ROOT / ".venv-runtime" / "bin" / "python"
+
+BARE = "/health/live"
+LOGIN = "/api/v1/auth/login"
+CART_ITEMS = "/api/v1/cart/items"
+CHECKOUT = "/api/v1/checkout"
+BENCH_REDIS_DB = 14
+UNLIMITED_RATE = "1000000/s"
+WORKERS = 2
+BUYER_PASSWORD = "bench-buyer-pass-7391"
+POOL_SIZE = 200
+POOL_STOCK = 1_000_000
+PRODUCT_SAMPLE = 200
+SEARCH_WORDS = 20
+
+# Targets (README: Benchmarks).
+WARM_RATIO = 0.50
+COLD_RATIO = 0.15
+READ_QUERIES = 6
+PLACE_ORDER_P95_MS = 250
+PLACE_ORDER_QUERIES = 30
+WORKER_RSS_MB = 150
+
+
+@dataclass(frozen=True)
+class Scenario:
+    key: str
+    label: str
+    paths: list[str]
+    has_ratio_target: bool = True
+
+
+@dataclass(frozen=True)
+class Fixtures:
+    """What the load needs from the bench database."""
+
+    categories: list[str]
+    products: list[tuple[int, str]]
+    words: list[str]
+    variants: list[int]
+    shipping_method: int
+    buyers: list[str]
+
+
+def main() -> None:
+    # A plain `kill` ends the run like Ctrl-C does: through the code that stops the server.
+    signal.signal(signal.SIGTERM, _terminate)
+    args = _arguments()
+    _check_tools()
+    env = _server_environment()
+    # Logs and scratch files; kept when the run fails, for its messages to point at.
+    workdir = Path(tempfile.mkdtemp(prefix="bench-load-"))
+    # Where collectstatic writes, for settings that read it (else ./staticfiles).
+    env["STATIC_ROOT"] = str(workdir / "static")
+    _redis_flush(env["REDIS_URL"])
+    _database_create(env["DATABASE_URL"])
+    os.environ.update(env)
+    os.environ.pop("PAGE_CACHE_SECONDS", None)  # the store's default: cached
+    import django
+
+    django.setup()
+    # The servers log every request; this process only needs to say what goes wrong.
+    logging.disable(logging.INFO)
+
+    fixtures = _prepare_store(args)
+    _collect_static()
+    scenarios = _scenarios(fixtures)
+    report = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": _machine(env["REDIS_URL"]),
+        "settings": _settings(args, scenarios, fixtures),
+    }
+    _log("Counting queries per request...")
+    report["queries"] = _query_counts(scenarios, fixtures)
+    report["passes"] = {}
+    for cache in ("warm", "off"):
+        report["passes"][cache] = _load_pass(cache, scenarios, fixtures, args, workdir)
+    report["targets"] = _targets(report, scenarios)
+    _print_table(report, scenarios)
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{datetime.now(UTC):%Y-%m-%d}.json"
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nWritten to {path.relative_to(ROOT)}")
+    shutil.rmtree(workdir)
+
+
+def _terminate(signum: int, _frame) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=int, default=15, help="seconds measured per run")
+    parser.add_argument("--warmup", type=int, default=5, help="seconds of the discarded run")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections")
+    parser.add_argument("--products", type=int, default=10_000, help="products in the catalogue")
+    parser.add_argument("--buyers", type=int, default=20, help="concurrent locust users")
+    parser.add_argument("--reseed", action="store_true", help="seed the catalogue again")
+    return parser.parse_args()
+
+
+def _check_tools() -> None:
+    if not LOCUST.exists():
+        raise SystemExit(
+            f"{LOCUST.relative_to(ROOT)} is missing: `make bench-load` installs locust into "
+            ".venv-bench (requirements-bench.txt)."
+        )
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: `apt-get install -y wrk`.")
+    if not SERVER_PYTHON.exists():
+        raise SystemExit(
+            f"{SERVER_PYTHON.relative_to(ROOT)} is missing: `make bench-load` installs the "
+            "runtime packages (requirements.txt) there for the server."
+        )
+
+
+def _settings(args: argparse.Namespace, scenarios: list[Scenario], fixtures: Fixtures) -> dict:
+    return {
+        "duration_s": args.duration,
+        "warmup_s": args.warmup,
+        "connections": args.connections,
+        "wrk_threads": 1,
+        "gunicorn_workers": WORKERS,
+        "products": args.products,
+        "buyers": args.buyers,
+        "paths": {s.key: len(s.paths) for s in scenarios},
+        "variant_pool": len(fixtures.variants),
+    }
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- Environment ----------------------------------------------------------------------------
+
+
+def _server_environment() -> dict[str, str]:
+    """The production settings on the bench database and Redis database, rate limits lifted."""
+    database = os.environ.get("DATABASE_URL", "")
+    redis_url = os.environ.get("REDIS_URL", "")
+    if urlsplit(database).scheme not in ("postgres", "postgresql", "pgsql") or not redis_url:
+        raise SystemExit(
+            "The load benchmark runs against PostgreSQL and Redis: set DATABASE_URL "
+            "(postgres://...) and REDIS_URL (redis://...). It uses a database and a Redis "
+            "database of its own, derived from them (or BENCH_DATABASE_URL, BENCH_REDIS_URL)."
+        )
+    bench_database = os.environ.get("BENCH_DATABASE_URL") or _with_path(
+        database, urlsplit(database).path.rstrip("/") + "_bench"
+    )
+    bench_redis = os.environ.get("BENCH_REDIS_URL") or _with_path(redis_url, f"/{BENCH_REDIS_DB}")
+    return {
+        "DJANGO_SETTINGS_MODULE": "config.settings.prod",
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+        "SECURE_SSL_REDIRECT": "false",
+        "DATABASE_URL": bench_database,
+        "REDIS_URL": bench_redis,
+        "CELERY_BROKER_URL": bench_redis,
+        "THROTTLE_AUTH": UNLIMITED_RATE,
+        "THROTTLE_GENERAL": UNLIMITED_RATE,
+        # As behind the platform's proxy: the load generators name each shopper's address.
+        "NUM_PROXIES": "1",
+    }
+
+
+def _with_path(url: str, path: str) -> str:
+    return urlsplit(url)._replace(path=path).geturl()
+
+
+def _database_create(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    name = unquote(urlsplit(url).path.lstrip("/"))
+    with psycopg.connect(_with_path(url, "/postgres"), autocommit=True) as connection:
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if exists.fetchone() is None:
+            _log(f"Creating the database {name}...")
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def _redis_flush(url: str) -> None:
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+
+
+def _machine(redis_url: str) -> dict:
+    import redis
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        postgres = cursor.fetchone()[0]
+    return {
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "postgres": postgres,
+        "redis": redis.Redis.from_url(redis_url).info("server")["redis_version"],
+    }
+
+
+# --- The store: catalogue, buyers, stock ----------------------------------------------------
+
+
+def _prepare_store(args) -> Fixtures:
+    from django.core.cache import cache
+    from django.core.management import call_command
+
+    from catalog.models import Product
+
+    _log("Migrating the bench database...")
+    call_command("migrate", interactive=False, verbosity=0)
+    if args.reseed or Product.objects.count() != args.products:
+        _log(f"Seeding {args.products} products...")
+        _orders_wipe()
+        output = io.StringIO()
+        call_command("seed_demo", reset=True, products=args.products, stdout=output)
+        _log(output.getvalue().strip())
+    fixtures = Fixtures(
+        categories=_category_slugs(),
+        products=_product_sample(),
+        words=_search_words(),
+        variants=_stock_pool(),
+        shipping_method=_shipping_method(),
+        buyers=_buyer_accounts(args.buyers + 1),  # one more for the query counts
+    )
+    _vacuum_analyze()
+    cache.clear()
+    return fixtures
+
+
+def _vacuum_analyze() -> None:
+    """Statistics and visibility maps as autovacuum leaves them on a production database at
+    rest; right after a bulk load the planner would guess row counts and count by scanning."""
+    from django.db import connection
+
+    _log("VACUUM ANALYZE...")
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+
+
+def _orders_wipe() -> None:
+    """Orders and carts of earlier runs hold the variants that a reseed deletes."""
+    from orders.models import CartItem, Order
+
+    CartItem.objects.all().delete()
+    Order.objects.all().delete()
+
+
+def _category_slugs() -> list[str]:
+    from catalog.models import Category
+
+    return list(Category.objects.order_by("pk").values_list("slug", flat=True))
+
+
+def _spread(items: list, count: int) -> list:
+    """`count` items taken evenly over the list, so that the sample covers the whole catalogue."""
+    step = max(1, len(items) // count)
+    return items[::step][:count]
+
+
+def _product_sample() -> list[tuple[int, str]]:
+    from catalog import selectors
+
+    products = selectors.products_visible().order_by("pk").values_list("pk", "slug")
+    return _spread(list(products), PRODUCT_SAMPLE)
+
+
+def _search_words() -> list[str]:
+    """The words found in the most product names."""
+    from catalog import selectors
+
+    names = selectors.products_visible().values_list("name", flat=True)
+    counts = Counter(word for name in names for word in set(re.findall(r"[a-z]{4,}", name.lower())))
+    return [word for word, _ in counts.most_common(SEARCH_WORDS)]
+
+
+def _stock_pool() -> list[int]:
+    """Published, tracked physical variants, given stock enough for any run."""
+    from catalog import services
+    from catalog.models import Product, ProductVariant
+
+    variants = ProductVariant.objects.filter(
+        is_active=True,
+        track_inventory=True,
+        product__status=Product.Status.PUBLISHED,
+        product__kind=Product.Kind.PHYSICAL,
+    ).order_by("pk")
+    pool = _spread(list(variants), POOL_SIZE)
+    services.stock_adjust_many(
+        variants=pool, mode="count", quantity=POOL_STOCK, note="Load benchmark stock"
+    )
+    return [variant.pk for variant in pool]
+
+
+def _shipping_method() -> int:
+    from orders.models import ShippingMethod
+
+    method = ShippingMethod.objects.filter(is_active=True).first()
+    if method is None:
+        method = ShippingMethod.objects.create(
+            name="Standard", code="standard", fee=Decimal("4.90"), free_above=Decimal("100.00")
+        )
+    return method.pk
+
+
+def _buyer_accounts(count: int) -> list[str]:
+    """Verified shoppers with the bench password, their carts empty."""
+    from accounts.models import User
+    from orders import services
+
+    emails = [f"bench-buyer-{n:03d}@example.com" for n in range(1, count + 1)]
+    for email in emails:
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = User.objects.create_user(
+                email, BUYER_PASSWORD, full_name="Bench Buyer", is_verified=True
+            )
+        services.cart_clear(cart=services.cart_get_or_create(user=user))
+    return emails
+
+
+def _collect_static() -> None:
+    from django.core.management import call_command
+
+    _log("Collecting static files...")
+    try:
+        call_command("collectstatic", interactive=False, verbosity=0)
+    except Exception as error:  # whitenoise and Django raise several kinds
+        raise SystemExit(f"collectstatic failed, as a deployment would: {error}") from error
+
+
+def _scenarios(fixtures: Fixtures) -> list[Scenario]:
+    return [
+        Scenario("category_page", "category page", [f"/shop/{c}/" for c in fixtures.categories]),
+        Scenario(
+            "product_list_api",
+            "product list API",
+            [f"/api/v1/products?page_size=24&category={c}" for c in fixtures.categories],
+        ),
+        Scenario("product_page", "product page", [f"/products/{s}/" for _, s in fixtures.products]),
+        Scenario(
+            "product_api", "product API", [f"/api/v1/products/{pk}" for pk, _ in fixtures.products]
+        ),
+        Scenario(
+            "search_page",
+            "search page",
+            [f"/search/?q={word}" for word in fixtures.words],
+            has_ratio_target=False,
+        ),
+    ]
+
+
+# --- Queries per request ----------------------------------------------------------------------
+
+
+def _query_counts(scenarios: list[Scenario], fixtures: Fixtures) -> dict:
+    """Cold (cache cleared) and warm (the same request again) counts, one request each."""
+    from django.core.cache import cache
+    from django.test import Client
+
+    counts = {}
+    for scenario in scenarios:
+        path = scenario.paths[0]
+        cache.clear()
+        cold = _count(Client(), "get", path, 200)
+        counts[scenario.key] = {
+            "path": path,
+            "cold": cold,
+            "warm": _count(Client(), "get", path, 200),
+        }
+
+    client = Client()
+    response = client.post(
+        LOGIN,
+        {"email": fixtures.buyers[-1], "password": BUYER_PASSWORD},
+        content_type="application/json",
+    )
+    if response.status_code != 200:
+        raise SystemExit(f"Signing in the query-count buyer failed: {response.content[:300]!r}")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {response.json()['access']}"}
+    item = {"variant": fixtures.variants[0], "quantity": 1}
+    from orders.tests.factories import ADDRESS  # the address the store's own tests ship to
+
+    order = {"shipping_address": ADDRESS, "shipping_method": fixtures.shipping_method}
+
+    def add() -> int:
+        return _count(client, "post", CART_ITEMS, 201, item, **auth)
+
+    def place() -> int:
+        return _count(client, "post", CHECKOUT, 201, order, **auth)
+
+    cache.clear()
+    counts["add_to_cart"] = {"cold": add(), "warm": add()}
+    cache.clear()
+    cold = place()
+    add()
+    counts["place_order"] = {"cold": cold, "warm": place()}
+    return counts
+
+
+def _count(client, method: str, path: str, expected: int, data=None, **headers) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    send = getattr(client, method)
+    with CaptureQueriesContext(connection) as queries:
+        if data is None:
+            response = send(path, **headers)
+        else:
+            response = send(path, data, content_type="application/json", **headers)
+    if response.status_code != expected:
+        raise SystemExit(
+            f"{method.upper()} {path} answered {response.status_code}, not {expected}: "
+            f"{response.content[:300]!r}"
+        )
+    return len(queries)
+
+
+# --- The server -------------------------------------------------------------------------------
+
+
+class Server:
+    """gunicorn as the Procfile starts it, on a free loopback port, its output in a log file."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env = env
+        self.log = log
+        port = _free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.command = [
+            str(SERVER_PYTHON),
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(WORKERS),
+            "--no-control-socket",
+        ]
+
+    def __enter__(self) -> "Server":
+        with self.log.open("ab") as output:
+            self.process = subprocess.Popen(
+                self.command,
+                cwd=ROOT,
+                env=self.env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                # Ctrl-C reaches this process only, which then stops gunicorn gracefully.
+                start_new_session=True,
+            )
+        try:
+            self._wait_live()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def _wait_live(self, seconds: float = 60) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                break
+            try:
+                with urllib.request.urlopen(self.url + BARE, timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise SystemExit(f"gunicorn did not answer on {self.url}{BARE}; its log: {self.log}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()  # graceful: workers finish their request
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def worker_rss_mb(self) -> list[float]:
+        pid = self.process.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return [_rss_mb(int(child)) for child in children]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)  # kB
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+# --- Load ---------------------------------------------------------------------------------------
+
+
+def _load_pass(
+    cache: str, scenarios: list[Scenario], fixtures: Fixtures, args, workdir: Path
+) -> dict:
+    """bare, A, bare, B, ..., bare (and the buyers, with the page cache on) on a fresh server."""
+    from django.core.cache import cache as django_cache
+
+    server_env = {**os.environ, "PAGE_CACHE_SECONDS": "0"} if cache == "off" else dict(os.environ)
+    django_cache.clear()
+    log = workdir / f"gunicorn-{cache}.log"
+    _log(f"\nPass with the page cache {cache}: gunicorn log {log}")
+    with Server(server_env, log) as server:
+        bare_paths = _paths_file(workdir, "bare", [BARE])
+        bare = [_wrk_measured(server, bare_paths, "bare", args, workdir)]
+        sequence = ["bare"]
+        results = {}
+        for scenario in scenarios:
+            paths = _paths_file(workdir, scenario.key, scenario.paths)
+            result = _wrk_measured(server, paths, scenario.label, args, workdir)
+            bare.append(_wrk_measured(server, bare_paths, "bare", args, workdir))
+            around = statistics.mean(run["requests_per_s"] for run in bare[-2:])
+            result["bare_requests_per_s"] = round(around, 2)
+            result["ratio"] = round(result["requests_per_s"] / around, 3)
+            results[scenario.key] = result
+            sequence += [scenario.label, "bare"]
+        buyers = None
+        if cache == "warm":
+            buyers = _buyers(server, fixtures, args, workdir, bare_rps=bare[-1]["requests_per_s"])
+            sequence.append("buyers")
+        return {
+            "sequence": sequence,
+            "bare": {
+                "requests_per_s": round(statistics.mean(r["requests_per_s"] for r in bare), 2),
+                "runs": bare,
+            },
+            "scenarios": results,
+            "buyers": buyers,
+            "worker_rss_mb": server.worker_rss_mb(),
+        }
+
+
+def _paths_file(workdir: Path, name: str, paths: list[str]) -> Path:
+    path = workdir / f"paths-{name}.txt"
+    path.write_text("\n".join(paths) + "\n")
+    return path
+
+
+def _wrk_measured(server: Server, paths: Path, label: str, args, workdir: Path) -> dict:
+    _wrk(server, paths, args.warmup, args.connections, workdir)
+    result = _wrk(server, paths, args.duration, args.connections, workdir)
+    result["run"] = label
+    errors = sum(result["errors"].values())
+    _log(
+        f"  {label:<18}{result['requests_per_s']:>9.1f} req/s  "
+        f"p95 {result['latency_ms']['p95']:.1f} ms  errors {errors}"
+    )
+    return result
+
+
+def _wrk(server: Server, paths: Path, seconds: int, connections: int, workdir: Path) -> dict:
+    report = workdir / "wrk.json"
+    report.unlink(missing_ok=True)
+    command = [
+        "wrk",
+        "--threads",
+        "1",
+        "--connections",
+        str(connections),
+        "--duration",
+        f"{seconds}s",
+        "--timeout",
+        "10s",
+        "--script",
+        str(WRK_SCRIPT),
+        server.url,
+    ]
+    env = {**os.environ, "WRK_PATHS": str(paths), "WRK_REPORT": str(report)}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=seconds + 60)
+    if done.returncode != 0 or not report.exists():
+        raise SystemExit(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
+    return json.loads(report.read_text())
+
+
+def _buyers(server: Server, fixtures: Fixtures, args, workdir: Path, bare_rps: float) -> dict:
+    """Locust users buying with no pause; their own report covers the measured seconds only."""
+    from orders.tests.factories import ADDRESS  # the address the store's own tests ship to
+
+    report = workdir / "locust.json"
+    config = workdir / "locust-config.json"
+    config.write_text(
+        json.dumps(
+            {
+                "emails": fixtures.buyers[: args.buyers],
+                "password": BUYER_PASSWORD,
+                "users": args.buyers,
+                "variants": fixtures.variants,
+                "shipping_method": fixtures.shipping_method,
+                "address": ADDRESS,
+                "warmup": args.warmup,
+                "duration": args.duration,
+                "report": str(report),
+            }
+        )
+    )
+    # A cap only: the locustfile stops the run once the measured seconds are over.
+    limit = args.warmup + args.duration + 180
+    command = [
+        str(LOCUST),
+        "--locustfile",
+        str(LOCUSTFILE),
+        "--headless",
+        "--users",
+        str(args.buyers),
+        "--spawn-rate",
+        str(args.buyers),
+        "--run-time",
+        f"{limit}s",
+        "--host",
+        server.url,
+        "--only-summary",
+        "--loglevel",
+        "WARNING",
+    ]
+    log = workdir / "locust.log"
+    _log(f"  buyers: {args.buyers} locust users, log {log}")
+    with log.open("w") as output:
+        # Locust exits 1 when any request failed: the report says which.
+        subprocess.run(
+            command,
+            cwd=ROOT,
+            env={**os.environ, "BENCH_LOCUST_CONFIG": str(config)},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            timeout=limit + 60,
+        )
+    if not report.exists():
+        raise SystemExit(f"The buyers' run wrote no report; locust's log: {log}")
+    result = json.loads(report.read_text())
+    for name, row in result["requests"].items():
+        row["ratio"] = round(row["requests_per_s"] / bare_rps, 3)
+        _log(
+            f"  {name:<18}{row['requests_per_s']:>9.1f} req/s  p95 {row['latency_ms']['p95']} ms  "
+            f"errors {row['errors']}  sold out {row['sold_out']}"
+        )
+    result["bare_requests_per_s"] = bare_rps
+    return result
+
+
+# --- Targets and the table --------------------------------------------------------------------
+
+
+def _targets(report: dict, scenarios: list[Scenario]) -> list[dict]:
+    """Each target with the row of the table it belongs to, its value and whether it is met."""
+    passes, queries = report["passes"], report["queries"]
+    targets = []
+
+    def add(row: str, cache: str, measure: str, limit: str, value, met: bool) -> None:
+        targets.append(
+            {"row": row, "cache": cache, "measure": measure, "target": limit, "value": value}
+            | {"met": met}
+        )
+
+    for scenario in scenarios:
+        if scenario.has_ratio_target:
+            for cache, floor in (("warm", WARM_RATIO), ("off", COLD_RATIO)):
+                ratio = passes[cache]["scenarios"][scenario.key]["ratio"]
+                add(scenario.label, cache, "ratio", f">= {floor:.2f}", ratio, ratio >= floor)
+        cold = queries[scenario.key]["cold"]
+        add(scenario.label, "warm", "queries", f"<= {READ_QUERIES}", cold, cold <= READ_QUERIES)
+
+    buyers = passes["warm"]["buyers"]["requests"]
+    p95 = buyers["place order"]["latency_ms"]["p95"]
+    add("place order", "warm", "p95 ms", f"< {PLACE_ORDER_P95_MS}", p95, p95 < PLACE_ORDER_P95_MS)
+    for name, row in buyers.items():
+        add(name, "warm", "errors", "0", row["errors"], row["errors"] == 0)
+    cold = queries["place_order"]["cold"]
+    add(
+        "place order",
+        "warm",
+        "queries",
+        f"< {PLACE_ORDER_QUERIES}",
+        cold,
+        cold < PLACE_ORDER_QUERIES,
+    )
+
+    for cache, run in passes.items():
+        worst = max(run["worker_rss_mb"])
+        add("gunicorn workers", cache, "RSS MB", f"< {WORKER_RSS_MB}", worst, worst < WORKER_RSS_MB)
+    return targets
+
+
+COLUMNS = (
+    ("scenario", "<18"),
+    ("cache", "<6"),
+    ("req/s", ">9"),
+    ("p50 ms", ">8"),
+    ("p95 ms", ">8"),
+    ("p99 ms", ">8"),
+    ("errors", ">8"),
+    ("ratio", ">7"),
+    ("queries", ">9"),
+    ("  target", "<40"),
+    ("met?", "<4"),
+)
+
+
+def _print_table(report: dict, scenarios: list[Scenario]) -> None:
+    print()
+    _print_row([name for name, _ in COLUMNS])
+    passes, queries = report["passes"], report["queries"]
+    for cache, run in passes.items():
+        bare = run["bare"]
+        _print_row(["bare endpoint", cache, f"{bare['requests_per_s']:.1f}", *[""] * 4, "1.00"])
+    for scenario in scenarios:
+        for cache, run in passes.items():
+            result = run["scenarios"][scenario.key]
+            latency = result["latency_ms"]
+            counts = queries[scenario.key]
+            shown = f"{counts['cold']}/{counts['warm']}" if cache == "warm" else ""
+            cells = [
+                scenario.label,
+                cache,
+                f"{result['requests_per_s']:.1f}",
+                *(f"{latency[p]:.1f}" for p in ("p50", "p95", "p99")),
+                str(sum(result["errors"].values())),
+                f"{result['ratio']:.2f}",
+                shown,
+            ]
+            _print_row(cells + _target_cells(report, scenario.label, cache))
+    buyers = passes["warm"]["buyers"]["requests"]
+    for name, row in buyers.items():
+        latency = row["latency_ms"]
+        counts = queries[name.replace(" ", "_")]
+        cells = [
+            name,
+            "warm",
+            f"{row['requests_per_s']:.1f}",
+            *(f"{latency[p]:.0f}" for p in ("p50", "p95", "p99")),
+            str(row["errors"]),
+            f"{row['ratio']:.2f}",
+            f"{counts['cold']}/{counts['warm']}",
+        ]
+        _print_row(cells + _target_cells(report, name, "warm"))
+    sold_out = ", ".join(f"{name} {row['sold_out']}" for name, row in buyers.items())
+    print(f"\nSold out, not counted as errors: {sold_out}.")
+    rss = "; ".join(
+        f"{cache} pass " + ", ".join(f"{mb:.0f}" for mb in run["worker_rss_mb"]) + " MB"
+        for cache, run in passes.items()
+    )
+    print(f"gunicorn workers' RSS after each pass: {rss} (target < {WORKER_RSS_MB} MB each)")
+    missed = [t for t in report["targets"] if not t["met"]]
+    print(f"Targets met: {len(report['targets']) - len(missed)} of {len(report['targets'])}.")
+    for t in missed:
+        print(
+            f"  missed: {t['row']}, cache {t['cache']}: {t['measure']} {t['value']} ({t['target']})"
+        )
+
+
+def _target_cells(report: dict, row: str, cache: str) -> list[str]:
+    targets = [t for t in report["targets"] if t["row"] == row and t["cache"] == cache]
+    if not targets:
+        return ["", ""]
+    text = ", ".join(f"{t['measure']} {t['target']}" for t in targets)
+    return [f"  {text}", "yes" if all(t["met"] for t in targets) else "NO"]
+
+
+def _print_row(cells: list[str]) -> None:
+    cells = cells + [""] * (len(COLUMNS) - len(cells))
+    print(
+        "".join(f"{cell:{align}}" for cell, (_, align) in zip(cells, COLUMNS, strict=True)).rstrip()
+    )
+
+
+if __name__ == "__main__":
+    started = time.perf_counter()
+    main()
+    print(f"({time.perf_counter() - started:.0f} s in all)", file=sys.stderr)

@@ -1,0 +1,59 @@
+-- wrk script of `python -m bench.load`.
+--
+-- Requests go to the paths listed in the file named by WRK_PATHS (one a line), in turn, each
+-- thread starting at its own place in the list, each from one of many client addresses. When the run ends, done() writes its numbers as
+-- JSON to the file named by WRK_REPORT: requests, seconds, requests per second, bytes, errors by
+-- kind (a status error is an answer of 400 or more) and latency percentiles in milliseconds.
+
+local threads = 0
+
+function setup(thread)
+  thread:set("number", threads)
+  threads = threads + 1
+end
+
+local paths = {}
+local next_index = 0
+
+function init(args)
+  for line in io.lines(os.getenv("WRK_PATHS")) do
+    if line ~= "" then
+      paths[#paths + 1] = line
+    end
+  end
+  -- `number` comes from setup(); a prime step spreads the threads' first paths over the list.
+  next_index = (number * 7919) % #paths
+end
+
+-- Shoppers come from many addresses, as through the platform's proxy (the server trusts one
+-- proxy): each request names one of SHOPPERS client addresses in X-Forwarded-For, so that the
+-- API's per-client rate limits count as they would for real shoppers.
+local SHOPPERS = 10000
+
+function request()
+  next_index = next_index % #paths + 1
+  local shopper = math.random(0, SHOPPERS - 1)
+  local address = string.format("10.%d.%d.%d", math.floor(shopper / 65536), math.floor(shopper / 256) % 256, shopper % 256)
+  return wrk.format("GET", paths[next_index], {["X-Forwarded-For"] = address})
+end
+
+local function ms(microseconds)
+  return microseconds / 1000
+end
+
+function done(summary, latency, requests)
+  local seconds = summary.duration / 1e6
+  local errors = summary.errors
+  local report = io.open(os.getenv("WRK_REPORT"), "w")
+  report:write(string.format(
+    '{"requests": %.0f, "seconds": %.3f, "requests_per_s": %.2f, "bytes": %.0f, '
+      .. '"errors": {"connect": %.0f, "read": %.0f, "write": %.0f, "status": %.0f, '
+      .. '"timeout": %.0f}, '
+      .. '"latency_ms": {"p50": %.3f, "p95": %.3f, "p99": %.3f, "mean": %.3f, "max": %.3f}}\n',
+    summary.requests, seconds, summary.requests / seconds, summary.bytes,
+    errors.connect, errors.read, errors.write, errors.status, errors.timeout,
+    ms(latency:percentile(50)), ms(latency:percentile(95)), ms(latency:percentile(99)),
+    ms(latency.mean), ms(latency.max)
+  ))
+  report:close()
+end
