@@ -69,6 +69,7 @@ def test_a_second_shopper_gets_the_page_without_a_query(client, bonsai, django_a
         assert again.status_code == first.status_code == 200, url
         assert without_csrf_tokens(again.content) == without_csrf_tokens(first.content), url
         assert "Shimpaku juniper" in again.content.decode(), url
+        assert "{#" not in again.content.decode(), url  # template comments stay in templates
 
 
 def test_the_cached_answer_is_the_answer_without_cache(client, bonsai, settings):
