@@ -7,6 +7,11 @@ PORT ?= 8000
 
 .PHONY: run test install install-dev system-libs browser lint format checks ci clean bench bench-load bench-pipeline
 
+# Install a Debian package when run as root where apt-get exists; fails otherwise (the caller says
+# what is missing).
+apt-install = { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; }
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
@@ -24,11 +29,8 @@ install-dev: $(VENV)/.dev system-libs
 
 ## The one system library a wheel needs: open3d (3D model meshing) loads libusb-1.0.
 system-libs:
-	@ldconfig -p | grep -q 'libusb-1\.0\.so\.0' || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libusb-1.0-0 >/dev/null) \
-	      || echo "Could not install libusb-1.0: 3D models will be convex hulls."; \
-	  else echo "libusb-1.0 is missing (apt-get install libusb-1.0-0): 3D models will be convex hulls."; fi; }
+	@ldconfig -p | grep -q 'libusb-1\.0\.so\.0' || $(call apt-install,libusb-1.0-0) \
+	  || echo "libusb-1.0 is missing (apt-get install libusb-1.0-0): 3D models will be convex hulls."
 
 ## Start the store on http://$(HOST):$(PORT) with a background worker and demo accounts.
 run: install
@@ -48,11 +50,8 @@ test: install-dev browser
 
 ## Debian's Chromium for the browser tests (they are skipped, with the reason, without it).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	      || echo "Could not install Chromium: browser tests will be skipped."; \
-	  else echo "Chromium is not installed: browser tests will be skipped."; fi; }
+	@command -v chromium >/dev/null 2>&1 || $(call apt-install,chromium) \
+	  || echo "Chromium is not installed: browser tests will be skipped."
 
 lint: install-dev
 	$(BIN)/ruff check .
@@ -81,8 +80,7 @@ RUNTIME_VENV := .venv-runtime
 ## The store under load on loopback: needs DATABASE_URL (PostgreSQL) and REDIS_URL; options in
 ## BENCH_ARGS, e.g. BENCH_ARGS="--duration 5 --products 2000".
 bench-load: install-dev $(BENCH_VENV)/.installed $(RUNTIME_VENV)/.installed
-	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
-	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } \
+	@command -v wrk >/dev/null 2>&1 || $(call apt-install,wrk) \
 	  || { echo "The load benchmark needs wrk (Debian package wrk)."; exit 1; }
 	$(BIN)/python -m bench.load $(BENCH_ARGS)
 

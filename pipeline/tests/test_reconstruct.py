@@ -271,35 +271,38 @@ def test_large_sets_match_neighbours_around_the_loop():
 # --- Sets that cannot make a model ------------------------------------------------------------
 
 
-def test_two_photos_are_too_few(tmp_path):
-    photos = synthetic.make_photos(tmp_path / "photos", count=2, size=(320, 240))
+@pytest.mark.parametrize(
+    ("make", "code", "words"),
+    [
+        pytest.param(
+            lambda folder: synthetic.make_photos(folder, count=2, size=(320, 240)),
+            FailureCode.TOO_FEW_PHOTOS,
+            ["at least 3 photos"],
+            id="two photos",
+        ),
+        pytest.param(
+            lambda folder: synthetic.make_noise_photos(folder, count=12, size=(320, 240)),
+            FailureCode.NOT_MATCHED,
+            ["could not be matched"],
+            id="noise",
+        ),
+        pytest.param(
+            lambda folder: synthetic.copies_of_one_photo(folder, count=12),
+            FailureCode.NOT_MATCHED,
+            ["could not be matched", "copies"],
+            id="copies of one photo",
+        ),
+    ],
+)
+def test_a_set_that_cannot_make_a_model_fails_with_advice(tmp_path, make, code, words):
+    photos = make(tmp_path / "photos")
 
     with pytest.raises(ReconstructionFailed) as failure:
         reconstruct.run(photos, tmp_path / "work")
 
-    assert failure.value.code == FailureCode.TOO_FEW_PHOTOS
-    assert "at least 3 photos" in failure.value.message
-
-
-def test_noise_cannot_be_matched(tmp_path):
-    photos = synthetic.make_noise_photos(tmp_path / "photos", count=12, size=(320, 240))
-
-    with pytest.raises(ReconstructionFailed) as failure:
-        reconstruct.run(photos, tmp_path / "work")
-
-    assert failure.value.code == FailureCode.NOT_MATCHED
-    assert "could not be matched" in failure.value.message
-
-
-def test_copies_of_one_photo_cannot_be_matched(tmp_path):
-    photos = synthetic.copies_of_one_photo(tmp_path / "photos", count=12)
-
-    with pytest.raises(ReconstructionFailed) as failure:
-        reconstruct.run(photos, tmp_path / "work")
-
-    assert failure.value.code == FailureCode.NOT_MATCHED
-    assert "could not be matched" in failure.value.message
-    assert "copies" in failure.value.message
+    assert failure.value.code == code
+    for word in words:
+        assert word in failure.value.message
 
 
 def test_too_few_placed_photos_fail_with_advice(tmp_path):
