@@ -1,5 +1,6 @@
 """The goods: categories, products, their variants and media, and the stock ledger."""
 
+import functools
 from decimal import Decimal
 
 from django.conf import settings
@@ -7,7 +8,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from imagekit.models import ImageSpecField
 from imagekit.processors import ResizeToFill, ResizeToFit
 
@@ -16,6 +17,23 @@ ZERO = Decimal("0.00")
 
 def store_currency() -> str:
     return settings.STORE_CURRENCY
+
+
+_SLUG_PLACEHOLDER = "0slug0"
+
+
+@functools.lru_cache(maxsize=8)
+def _product_url_parts(script_prefix: str) -> tuple[str, str]:
+    head, _, tail = reverse("catalog:product", args=[_SLUG_PLACEHOLDER]).rpartition(
+        _SLUG_PLACEHOLDER
+    )
+    return head, tail
+
+
+def product_url(slug: str) -> str:
+    """The page of the product with `slug`: `reverse()` once, not once per product of a list."""
+    head, tail = _product_url_parts(get_script_prefix())
+    return f"{head}{slug}{tail}"
 
 
 class Category(models.Model):
@@ -111,14 +129,41 @@ class Product(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("catalog:product", args=[self.slug])
+        return product_url(self.slug)
 
     @property
     def is_published(self) -> bool:
         return self.status == self.Status.PUBLISHED
 
 
-class ProductVariant(models.Model):
+class VariantRules:
+    """What a variant's price and stock mean to a shopper.
+
+    Shared by `ProductVariant` and the light variants of product cards
+    (`catalog.selectors.CardVariant`), which carry the same attributes.
+    """
+
+    price: Decimal
+    compare_at_price: Decimal | None
+    stock: int
+    low_stock_threshold: int
+    track_inventory: bool
+    is_active: bool
+
+    @property
+    def is_on_sale(self) -> bool:
+        return self.compare_at_price is not None and self.compare_at_price > self.price
+
+    @property
+    def is_available(self) -> bool:
+        return self.is_active and (not self.track_inventory or self.stock > 0)
+
+    @property
+    def is_low_on_stock(self) -> bool:
+        return self.track_inventory and self.stock <= self.low_stock_threshold
+
+
+class ProductVariant(VariantRules, models.Model):
     """What is actually sold: a SKU with its price and stock. Every product has at least one."""
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants")
@@ -186,18 +231,6 @@ class ProductVariant(models.Model):
                 if not f.primary_key and f.name != "stock"
             ]
         super().save(*args, **kwargs)
-
-    @property
-    def is_on_sale(self) -> bool:
-        return self.compare_at_price is not None and self.compare_at_price > self.price
-
-    @property
-    def is_available(self) -> bool:
-        return self.is_active and (not self.track_inventory or self.stock > 0)
-
-    @property
-    def is_low_on_stock(self) -> bool:
-        return self.track_inventory and self.stock <= self.low_stock_threshold
 
 
 class ProductImage(models.Model):

@@ -5,7 +5,7 @@ number of products, variants or images it shows (pinned in tests/test_views.py).
 the lists and product pages from `catalog.page_cache` until the catalogue changes.
 """
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.text import Truncator
@@ -25,12 +25,12 @@ KEPT_PARAMS = ("q", "tag", "featured")
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    featured = selectors.with_listing_data(selectors.products_visible().filter(is_featured=True))
+    featured = selectors.card_rows(selectors.products_visible().filter(is_featured=True))
     return render(
         request,
         "catalog/home.html",
         {
-            "featured": list(featured[:FEATURED_COUNT]),
+            "featured": selectors.product_cards(featured[:FEATURED_COUNT]),
             "categories": [node.category for node in selectors.category_tree()],
         },
     )
@@ -90,24 +90,20 @@ def search(request: HttpRequest) -> HttpResponse:
 @cached_page
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     try:
-        product = selectors.product_get(slug=slug, staff=request.user.is_staff)
+        product = selectors.product_get(slug=slug, staff=request.user.is_staff, category_path=True)
     except Product.DoesNotExist:
         raise Http404("No such product.") from None
 
     variants = product.active_variants
     selected = _selected_variant(variants, request.GET.get("variant"))
-    images = _gallery(list(product.images.all()), selected)
+    images = _gallery(product.gallery, selected)
     main_image = _selected_image(images, request.GET.get("image"))
     canonical = request.build_absolute_uri(product.get_absolute_url())
     # The shared picture stays the same whichever picture or variant the link was opened with.
-    first_image = next(iter(product.images.all()), None)
+    first_image = next(iter(product.gallery), None)
     og_image = request.build_absolute_uri(first_image.large.url) if first_image else ""
     models_3d = product.active_models_3d
-    breadcrumbs = (
-        selectors.category_ancestors(product.category, selectors.category_tree())
-        if product.category
-        else []
-    )
+    breadcrumbs = selectors.category_path(product.category) if product.category else []
     description = product.seo_description or _description_start(product.description)
     return render(
         request,
@@ -120,7 +116,7 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "main_image": main_image,
             "model_3d": models_3d[0] if models_3d else None,
             "breadcrumbs": breadcrumbs,
-            "tags": product.tags.all(),
+            "tags": product.tag_list,
             "page_title": product.seo_title or product.name,
             "meta_description": description,
             "canonical_url": canonical,
@@ -150,7 +146,7 @@ def _product_list_page(
     breadcrumbs: list[Category] | None = None,
     search_text: str = "",
 ) -> HttpResponse:
-    products = selectors.with_listing_data(selectors.products_visible())
+    products = selectors.products_visible()
     if category_ids is not None:
         products = products.filter(category_id__in=category_ids)
     data = request.GET.copy()
@@ -159,7 +155,7 @@ def _product_list_page(
     form = filterset.form
     valid = form.is_valid()
 
-    paginator = Paginator(filterset.qs, PAGE_SIZE)
+    paginator = selectors.CardPaginator(filterset.qs, PAGE_SIZE)
     # A page number that is not a number shows the first page, one past the end the last.
     page = paginator.get_page(request.GET.get("page"))
     panel_active = any(request.GET.get(name) for name in PANEL_FILTERS)
@@ -177,6 +173,7 @@ def _product_list_page(
             "form": form,
             "kept_params": [(name, data[name]) for name in KEPT_PARAMS if data.get(name)],
             "page_obj": page,
+            "cards": selectors.product_cards(page.object_list),
             "page_range": _page_range(page),
             "orderings": _orderings(search_text),
             "current_ordering": form.data.get("ordering", "")

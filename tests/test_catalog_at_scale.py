@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
 LIST_PAGE_QUERIES = 5  # categories tree, count, products, variants, images
 API_LIST_QUERIES = 5  # count, products, variants, images, tags
-PRODUCT_PAGE_QUERIES = 6
+PRODUCT_PAGE_QUERIES = 5  # product (with category parents), variants, images, tags, 3D models
 
 
 @pytest.fixture(scope="module")

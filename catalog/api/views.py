@@ -20,6 +20,7 @@ from catalog import page_cache, selectors, services
 from catalog.api import serializers as s
 from catalog.filters import ProductFilter
 from catalog.models import Product, ProductVariant
+from config.api_support.pagination import PageNumberPagination
 
 STAFF_ONLY = "Only staff can change the catalogue."
 
@@ -64,6 +65,12 @@ def _unique_races_as_400(sku_field: str) -> Iterator[None]:
         raise ValidationError(fields) from exc
 
 
+class CardPagination(PageNumberPagination):
+    """Pages of product cards (`selectors.card_rows`)."""
+
+    django_paginator_class = selectors.CardPaginator
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="List products (filter, search, order); shoppers see published ones only",
@@ -79,6 +86,7 @@ class ProductViewSet(viewsets.GenericViewSet):
     filter_backends = [DjangoFilterBackend]
     filterset_class = ProductFilter
     lookup_value_regex = r"\d+"
+    pagination_class = CardPagination
     queryset = Product.objects.none()  # for the schema; requests use get_queryset()
 
     def _staff(self) -> bool:
@@ -92,7 +100,7 @@ class ProductViewSet(viewsets.GenericViewSet):
             product = selectors.product_get(staff=self._staff(), **lookup)
         except Product.DoesNotExist as exc:
             raise Http404 from exc
-        return s.ProductDetailOutput(product, context=self._context()).data
+        return s.product_detail_data(product, self.request, staff=self._staff())
 
     def _detail(self, status_code: int = status.HTTP_200_OK, **lookup) -> Response:
         return Response(self._detail_data(**lookup), status_code)
@@ -105,9 +113,7 @@ class ProductViewSet(viewsets.GenericViewSet):
         if getattr(self, "swagger_fake_view", False):
             return Product.objects.none()
         if self.action == "list":
-            return selectors.with_listing_data(
-                selectors.products_visible(staff=self._staff()), tags=True
-            )
+            return selectors.products_visible(staff=self._staff())
         return selectors.products_visible(staff=True)  # writes: staff only
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
@@ -119,9 +125,10 @@ class ProductViewSet(viewsets.GenericViewSet):
 
     def _list(self) -> Response:
         products = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(products)
-        data = s.ProductListOutput(page, many=True, context=self._context()).data
-        return self.get_paginated_response(data)
+        cards = selectors.product_cards(self.paginate_queryset(products), tags=True)
+        return self.get_paginated_response(
+            [s.product_card_data(card, self.request) for card in cards]
+        )
 
     def retrieve(self, request: Request, pk: str) -> Response:
         return self._cached_detail(pk=pk)

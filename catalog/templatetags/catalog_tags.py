@@ -1,14 +1,17 @@
 """Shop page helpers: prices, stock states and the product card."""
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from html import escape  # Django's, less its lazy-text wrapper: the same text, three times faster
 
 from django import template
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.safestring import SafeString, mark_safe
 
-from catalog.models import Product, ProductVariant
+from catalog.models import VariantRules
+from catalog.selectors import ProductCard
 
 register = template.Library()
 
@@ -32,7 +35,7 @@ def money(amount: Decimal | None, currency: str = "EUR") -> str:
 
 
 @register.filter
-def stock_state(variant: ProductVariant) -> StockState:
+def stock_state(variant: VariantRules) -> StockState:
     """What a shopper reads about one variant's stock."""
     if not variant.is_available:
         return StockState("sold_out", "Sold out")
@@ -41,7 +44,7 @@ def stock_state(variant: ProductVariant) -> StockState:
     return StockState("in_stock", "In stock")
 
 
-def product_stock_state(variants: list[ProductVariant]) -> StockState:
+def product_stock_state(variants: Sequence[VariantRules]) -> StockState:
     """A whole product's stock, for its card: sold out only when no variant can be bought."""
     available = [v for v in variants if v.is_available]
     if not available:
@@ -53,23 +56,62 @@ def product_stock_state(variants: list[ProductVariant]) -> StockState:
     return StockState("in_stock", "In stock")
 
 
-@register.inclusion_tag("catalog/_product_card.html")
-def product_card(product: Product) -> dict:
-    """Needs a product from `selectors.with_listing_data` (variants and images prefetched)."""
-    variants = product.active_variants
-    cheapest = min(variants, key=lambda v: (v.price, v.position, v.pk), default=None)
-    images = product.images.all()
-    image = images[0] if images else None
-    return {
-        "product": product,
-        "image": image,
-        # Each access to a picture's spec makes a new file object: read each URL once.
-        "thumbnail_url": image.thumbnail.url if image else "",
-        "large_url": image.large.url if image else "",
-        "cheapest": cheapest,
-        "price_varies": len({v.price for v in variants}) > 1,
-        "stock": product_stock_state(variants),
-    }
+# A product card, written out rather than rendered by the template engine: a list page shows 24
+# of them, which took the engine 3 ms. Texts are escaped where they are put in. The title link
+# stretches over the whole card (see store.css), so the card is one link.
+CARD_HTML = (
+    '<article class="product-card">'
+    '<div class="product-card__media">{media}</div>'
+    '<div class="product-card__body">'
+    '<h3 class="product-card__title"><a href="{url}">{name}</a></h3>'
+    "{price}"
+    '<p class="stock stock--{stock_code}">{stock_label}</p>'
+    "</div>"
+    "</article>"
+)
+CARD_PICTURE_HTML = (
+    '<img src="{thumbnail}" srcset="{thumbnail} 400w, {large} 1200w"'
+    ' sizes="(min-width: 72rem) 17rem, (min-width: 40rem) 30vw, 50vw"'
+    ' width="400" height="400" loading="lazy" decoding="async" alt="{alt}">'
+)
+CARD_PLACEHOLDER_HTML = '<span class="product-card__placeholder" aria-hidden="true"></span>'
+CARD_PRICE_HTML = '<p class="price">{price_from}<span class="price__now">{now}</span>{was}</p>'
+CARD_PRICE_FROM_HTML = '<span class="price__from">from</span> '
+CARD_PRICE_WAS_HTML = ' <s class="price__was"><span class="visually-hidden">was </span>{was}</s>'
+
+
+@register.simple_tag
+def product_card(card: ProductCard) -> SafeString:
+    """A card of `selectors.product_cards`."""
+    picture, cheapest = card.picture, card.cheapest
+    media = CARD_PLACEHOLDER_HTML
+    if picture:
+        media = CARD_PICTURE_HTML.format(
+            thumbnail=escape(picture.thumbnail_url),
+            large=escape(picture.large_url),
+            alt=escape(picture.alt_text or card.name),
+        )
+    price = ""
+    if cheapest:
+        currency = cheapest.currency
+        price = CARD_PRICE_HTML.format(
+            price_from=CARD_PRICE_FROM_HTML if card.price_varies else "",
+            now=escape(money(cheapest.price, currency)),
+            was=CARD_PRICE_WAS_HTML.format(was=escape(money(cheapest.compare_at_price, currency)))
+            if cheapest.is_on_sale
+            else "",
+        )
+    stock = product_stock_state(card.variants)
+    return mark_safe(  # every text in it is escaped above
+        CARD_HTML.format(
+            media=media,
+            url=escape(card.url),
+            name=escape(card.name),
+            price=price,
+            stock_code=stock.code,
+            stock_label=escape(stock.label),
+        )
+    )
 
 
 @register.filter

@@ -24,7 +24,7 @@ Kind = Product.Kind
 
 
 def names(response) -> list[str]:
-    return [product.name for product in response.context["page_obj"]]
+    return [card.name for card in response.context["cards"]]
 
 
 def json_ld(response) -> dict:
@@ -119,6 +119,30 @@ def test_category_page_has_breadcrumbs_from_the_root(client):
     crumbs = re.search(r'<nav class="breadcrumbs".*?</nav>', response.content.decode(), re.S)
     text = re.sub(r"<[^>]+>|\s+", " ", crumbs.group(0)).split()
     assert text == ["Home", "Shop", "Bonsai", "Junipers", "Shimpaku"]
+
+
+@pytest.mark.parametrize(
+    ("depth", "queries"),
+    [
+        (1, 5),
+        (4, 5),  # the parents come with the product, four levels deep
+        (6, 6),  # deeper shelves: the category tree, once
+    ],
+)
+def test_product_page_has_breadcrumbs_from_the_root(
+    client, django_assert_num_queries, depth, queries
+):
+    category = None
+    for level in range(depth):
+        category = CategoryFactory(name=f"Level{level}", slug=f"level-{level}", parent=category)
+    product = ProductFactory(name="Shimpaku", category=category, variants=1)
+
+    with django_assert_num_queries(queries):
+        response = client.get(product.get_absolute_url())
+
+    crumbs = re.search(r'<nav class="breadcrumbs".*?</nav>', response.content.decode(), re.S)
+    text = re.sub(r"<[^>]+>|\s+", " ", crumbs.group(0)).split()
+    assert text == ["Home", "Shop", *[f"Level{level}" for level in range(depth)], "Shimpaku"]
 
 
 def test_unknown_category_is_404(client):
@@ -541,8 +565,8 @@ def test_product_page_queries_do_not_grow_with_variants_and_images(
     VariantFactory.create_batch(count, product=product)
     ProductImageFactory.create_batch(count, product=product)
 
-    # the product, variants, images, tags, 3D models, category tree (breadcrumbs)
-    with django_assert_num_queries(6):
+    # the product (with its category's parents, for breadcrumbs), variants, images, tags, 3D models
+    with django_assert_num_queries(5):
         response = client.get(product.get_absolute_url())
 
     assert len(response.context["variants"]) == count
