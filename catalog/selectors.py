@@ -246,23 +246,24 @@ def _decimal(value) -> Decimal | None:
 CENT = Decimal("0.01")
 
 
-def product_get(*, staff: bool = False, category_path: bool = False, **lookup) -> Product:
+def product_get(*, staff: bool = False, **lookup) -> Product:
     """One product by `pk=` or `slug=`, visible to the asker, with what its page shows.
     Raises Product.DoesNotExist.
 
     Sets `active_variants` (staff also get `all_variants`, including those taken off sale), the
-    images in `gallery`, the tags in `tag_list` and the active 3D models in `active_models_3d`.
-    With `category_path`, the category's parents come along for breadcrumbs (see
-    `category_path`). Five queries.
+    images in `gallery` (each with `thumbnail_url` and `large_url`), the tags in `tag_list` and
+    the active 3D models in `active_models_3d`.
+    Five queries.
     """
-    products = products_visible(staff=staff)
-    related = ("category__parent__parent__parent",) if category_path else ("category",)
-    product = products.select_related(*related).get(**lookup)
+    product = products_visible(staff=staff).select_related("category").get(**lookup)
     variants = _related_rows(ProductVariant, product.pk, order="position, id")
     if staff:
         product.all_variants = variants
     product.active_variants = [v for v in variants if v.is_active]
     product.gallery = _related_rows(ProductImage, product.pk, order="position, id")
+    for image in product.gallery:
+        image.thumbnail_url = picture_url(ProductImage, "thumbnail", image.image.name)
+        image.large_url = picture_url(ProductImage, "large", image.image.name)
     product.active_models_3d = [
         model
         for model in _related_rows(ProductModel3D, product.pk, order="created_at DESC, id DESC")
@@ -292,17 +293,23 @@ def _related_rows(model, product_id: int, *, order: str) -> list:
 
 
 def category_path(category: Category) -> list[Category]:
-    """The path from the root to a category loaded with `select_related` of its parents:
-    no query for the first four levels, the whole tree for deeper shelves."""
-    path, current = [], category
-    for _ in range(4):
-        path.append(current)
-        if current.parent_id is None:
-            return list(reversed(path))
-        if not Category.parent.is_cached(current):
-            break
-        current = current.parent
-    return category_ancestors(category, category_tree())
+    """The path from the root to `category`, for breadcrumbs: no query for a top shelf, else
+    one (a recursive query up the parents, cut off at 100 levels in case of a loop)."""
+    if category.parent_id is None:
+        return [category]
+    table = Category._meta.db_table
+    return list(
+        Category.objects.raw(
+            f"WITH RECURSIVE path (id, parent_id, depth) AS ("
+            f" SELECT id, parent_id, 0 FROM {table} WHERE id = %s"
+            " UNION ALL"
+            f" SELECT parent.id, parent.parent_id, path.depth + 1 FROM {table} parent"
+            " JOIN path ON parent.id = path.parent_id WHERE path.depth < 100"
+            f") SELECT {table}.* FROM {table} JOIN path ON path.id = {table}.id"
+            " ORDER BY path.depth DESC",
+            [category.pk],
+        )
+    )
 
 
 def filter_in_stock(products: QuerySet[Product], in_stock: bool) -> QuerySet[Product]:

@@ -90,7 +90,7 @@ def search(request: HttpRequest) -> HttpResponse:
 @cached_page
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     try:
-        product = selectors.product_get(slug=slug, staff=request.user.is_staff, category_path=True)
+        product = selectors.product_get(slug=slug, staff=request.user.is_staff)
     except Product.DoesNotExist:
         raise Http404("No such product.") from None
 
@@ -101,7 +101,7 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     canonical = request.build_absolute_uri(product.get_absolute_url())
     # The shared picture stays the same whichever picture or variant the link was opened with.
     first_image = next(iter(product.gallery), None)
-    og_image = request.build_absolute_uri(first_image.large.url) if first_image else ""
+    og_image = request.build_absolute_uri(first_image.large_url) if first_image else ""
     models_3d = product.active_models_3d
     breadcrumbs = selectors.category_path(product.category) if product.category else []
     description = product.seo_description or _description_start(product.description)
@@ -241,7 +241,7 @@ def _structured_data(
         "name": product.name,
         "description": description,
         "url": canonical,
-        "image": [request.build_absolute_uri(image.large.url) for image in images],
+        "image": [request.build_absolute_uri(image.large_url) for image in images],
         "offers": [
             {
                 "@type": "Offer",

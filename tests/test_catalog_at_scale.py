@@ -19,7 +19,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
 LIST_PAGE_QUERIES = 5  # categories tree, count, products, variants, images
 API_LIST_QUERIES = 5  # count, products, variants, images, tags
-PRODUCT_PAGE_QUERIES = 5  # product (with category parents), variants, images, tags, 3D models
+# product, variants, images, tags, 3D models, the category's parents (breadcrumbs)
+PRODUCT_PAGE_QUERIES = 6
 
 
 @pytest.fixture(scope="module")

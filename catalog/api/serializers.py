@@ -14,11 +14,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog import selectors
-from catalog.image_names import picture_url
 from catalog.models import (
     Category,
     Product,
-    ProductImage,
     ProductVariant,
     StockMovement,
     VariantRules,
@@ -190,8 +188,8 @@ def product_detail_data(product: Product, request, *, staff: bool) -> dict:
         images=[
             {
                 "id": image.pk,
-                "thumbnail": absolute(picture_url(ProductImage, "thumbnail", image.image.name)),
-                "large": absolute(picture_url(ProductImage, "large", image.image.name)),
+                "thumbnail": absolute(image.thumbnail_url),
+                "large": absolute(image.large_url),
                 "original": absolute(image.image.url),
                 "alt_text": image.alt_text,
                 "variant_id": image.variant_id,
