@@ -97,7 +97,8 @@ def _store(key: str, made_in: int, value) -> None:
 
 
 def holes(request: HttpRequest) -> dict:
-    """Context processor: while a page is rendered for the cache, its personal parts are markers."""
+    """Context processor: while a page is rendered for the cache, its personal parts are markers
+    (CSRF tokens here, the header and messages in `catalog.templatetags.page_parts`)."""
     if getattr(request, "page_cache_render", False):
         return {"page_cache_render": True, "csrf_token": CSRF_MARKER}
     return {}
@@ -141,11 +142,11 @@ def _site_nav(request: HttpRequest) -> str:
     from orders.context_processors import cart_item_count
 
     match = request.resolver_match
-    return _visitor_site_nav(match.view_name, match.namespace, cart_item_count(request))
+    return visitor_site_nav(match.view_name, match.namespace, cart_item_count(request))
 
 
 @lru_cache(maxsize=256)
-def _visitor_site_nav(view_name: str, namespace: str, cart_item_count: int) -> str:
+def visitor_site_nav(view_name: str, namespace: str, cart_item_count: int) -> str:
     """A signed-out visitor's header links depend on nothing else: rendered once per process."""
     match = SimpleNamespace(view_name=view_name, namespace=namespace)
     context = {

@@ -369,7 +369,11 @@ class CategoryNode:
 
 def category_tree() -> list[CategoryNode]:
     """All categories as a tree of nodes, in their display order (one query)."""
-    nodes = {c.pk: CategoryNode(c) for c in Category.objects.order_by("position", "name")}
+    # Read as SQL, like the cards: every list page and product API filter needs the tree.
+    categories = Category.objects.raw(
+        f"SELECT * FROM {Category._meta.db_table} ORDER BY position, name"
+    )
+    nodes = {c.pk: CategoryNode(c) for c in categories}
     roots = []
     for node in nodes.values():
         parent = nodes.get(node.category.parent_id)

@@ -81,8 +81,13 @@ CARD_PRICE_WAS_HTML = ' <s class="price__was"><span class="visually-hidden">was 
 
 
 @register.simple_tag
-def product_card(card: ProductCard) -> SafeString:
-    """A card of `selectors.product_cards`."""
+def product_card_items(cards: list[ProductCard]) -> SafeString:
+    """The cards of `selectors.product_cards` as the items of a list, one tag for them all."""
+    return mark_safe("".join(f"<li>{product_card(card)}</li>" for card in cards))  # escaped within
+
+
+def product_card(card: ProductCard) -> str:
+    """A card of `selectors.product_cards`, as HTML."""
     picture, cheapest = card.picture, card.cheapest
     media = CARD_PLACEHOLDER_HTML
     if picture:
@@ -102,15 +107,13 @@ def product_card(card: ProductCard) -> SafeString:
             else "",
         )
     stock = product_stock_state(card.variants)
-    return mark_safe(  # every text in it is escaped above
-        CARD_HTML.format(
-            media=media,
-            url=escape(card.url),
-            name=escape(card.name),
-            price=price,
-            stock_code=stock.code,
-            stock_label=escape(stock.label),
-        )
+    return CARD_HTML.format(
+        media=media,
+        url=escape(card.url),
+        name=escape(card.name),
+        price=price,
+        stock_code=stock.code,
+        stock_label=escape(stock.label),
     )
 
 

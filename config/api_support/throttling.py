@@ -58,7 +58,9 @@ class ScopedThrottle(SimpleRateThrottle):
     def wait(self) -> float | None:
         if self.oldest is None:
             return super().wait()
-        return max(self.duration - (self.now - self.oldest), 1.0)
+        # The oldest request may have been timed a moment after this one (they run at once):
+        # the wait is never longer than the window.
+        return min(max(self.duration - (self.now - self.oldest), 1.0), float(self.duration))
 
     @classmethod
     def _redis_script(cls):
