@@ -1,7 +1,7 @@
 """Every non-trivial read of the catalogue, with the joins and the reads its pages need."""
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -152,17 +152,23 @@ CARD_FIELDS = ("pk", "name", "slug", "kind", "is_featured", "category_id")
 CARD_CATEGORY_FIELDS = ("category__name", "category__slug")
 
 
-def card_rows(products: QuerySet[Product]) -> QuerySet:
-    """The rows `product_cards` needs, as values (see `CardPaginator` to page through them)."""
-    return products.values_list(*CARD_FIELDS, *CARD_CATEGORY_FIELDS)
+def card_rows(products: QuerySet[Product], *, category_names: bool = True) -> QuerySet:
+    """The rows `product_cards` needs, as values (see `CardPaginator` to page through them).
+
+    Without `category_names` the category is not joined in: for callers that have the
+    categories at hand (a list page's tree) and give them to `product_cards`.
+    """
+    return products.values_list(*CARD_FIELDS, *(CARD_CATEGORY_FIELDS if category_names else ()))
 
 
 class CardPaginator(Paginator):
     """Pages of `card_rows(products)`, counted on `products` alone: the rows join the category,
     which the count does not need (on a category of 3,000 products, a third of its time)."""
 
-    def __init__(self, products: QuerySet[Product], per_page: int, **kwargs) -> None:
-        super().__init__(card_rows(products), per_page, **kwargs)
+    def __init__(
+        self, products: QuerySet[Product], per_page: int, *, category_names: bool = True
+    ) -> None:
+        super().__init__(card_rows(products, category_names=category_names), per_page)
         self.products = products
 
     @cached_property
@@ -170,9 +176,12 @@ class CardPaginator(Paginator):
         return self.products.count()
 
 
-def product_cards(rows: Iterable[tuple], *, tags: bool = False) -> list[ProductCard]:
+def product_cards(
+    rows: Iterable[tuple], *, tags: bool = False, categories: Mapping[int, Category] | None = None
+) -> list[ProductCard]:
     """The cards of `card_rows` (already sliced to a page): variants and first pictures in one
-    query each, tag slugs in one more when asked for (none for an empty page)."""
+    query each, tag slugs in one more when asked for (none for an empty page). Rows read without
+    category names need the `categories` by id."""
     rows = list(rows)
     ids = [row[0] for row in rows]
     variants: dict[int, list[CardVariant]] = defaultdict(list)
@@ -200,15 +209,24 @@ def product_cards(rows: Iterable[tuple], *, tags: bool = False) -> list[ProductC
             slug=slug,
             kind=kind,
             is_featured=bool(is_featured),
-            category=CategoryRef(category_id, category_name, category_slug)
-            if category_id is not None
-            else None,
+            category=_category_ref(category_id, named, categories),
             variants=variants[pk],
             picture=pictures.get(pk),
             tags=slugs[pk],
         )
-        for pk, name, slug, kind, is_featured, category_id, category_name, category_slug in rows
+        for pk, name, slug, kind, is_featured, category_id, *named in rows
     ]
+
+
+def _category_ref(
+    category_id: int | None, named: list, categories: Mapping[int, Category] | None
+) -> CategoryRef | None:
+    if category_id is None:
+        return None
+    if categories is None:
+        return CategoryRef(category_id, *named)
+    category = categories.get(category_id)  # a shelf outside the tree (a loop) has no name here
+    return CategoryRef(category.pk, category.name, category.slug) if category else None
 
 
 # The reads behind the cards have a fixed shape: written as SQL, each costs a third of the time
@@ -379,6 +397,17 @@ def category_tree() -> list[CategoryNode]:
         parent = nodes.get(node.category.parent_id)
         (parent.children if parent else roots).append(node)
     return roots
+
+
+def category_index(tree: list[CategoryNode]) -> dict[int, Category]:
+    """Every category of a loaded tree, by id."""
+    index = {}
+    waiting = list(tree)
+    while waiting:
+        node = waiting.pop()
+        index[node.category.pk] = node.category
+        waiting.extend(node.children)
+    return index
 
 
 def category_node_find(tree: list[CategoryNode], slug: str) -> CategoryNode | None:

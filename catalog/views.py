@@ -155,7 +155,8 @@ def _product_list_page(
     form = filterset.form
     valid = form.is_valid()
 
-    paginator = selectors.CardPaginator(filterset.qs, PAGE_SIZE)
+    # The cards' categories come from the tree at hand rather than joined into the rows.
+    paginator = selectors.CardPaginator(filterset.qs, PAGE_SIZE, category_names=False)
     # A page number that is not a number shows the first page, one past the end the last.
     page = paginator.get_page(request.GET.get("page"))
     panel_active = any(request.GET.get(name) for name in PANEL_FILTERS)
@@ -173,7 +174,9 @@ def _product_list_page(
             "form": form,
             "kept_params": [(name, data[name]) for name in KEPT_PARAMS if data.get(name)],
             "page_obj": page,
-            "cards": selectors.product_cards(page.object_list),
+            "cards": selectors.product_cards(
+                page.object_list, categories=selectors.category_index(tree)
+            ),
             "page_range": _page_range(page),
             "orderings": _orderings(search_text),
             "current_ordering": form.data.get("ordering", "")
