@@ -126,9 +126,8 @@ class ProductViewSet(viewsets.GenericViewSet):
     def _list(self) -> Response:
         products = self.filter_queryset(self.get_queryset())
         cards = selectors.product_cards(self.paginate_queryset(products), tags=True)
-        return self.get_paginated_response(
-            [s.product_card_data(card, self.request) for card in cards]
-        )
+        absolute = s.absolute_urls(self.request)
+        return self.get_paginated_response([s.product_card_data(card, absolute) for card in cards])
 
     def retrieve(self, request: Request, pk: str) -> Response:
         return self._cached_detail(pk=pk)

@@ -75,5 +75,26 @@ def test_product_card_data_is_what_the_list_serializer_gives():
     for card in cards:
         loaded = selectors.product_get(pk=card.id)
         expected = s.ProductListOutput(loaded, context={"request": request}).data
-        assert s.product_card_data(card, request) == expected
-        assert list(s.product_card_data(card, request)) == list(s.ProductListOutput().fields)
+        data = s.product_card_data(card, s.absolute_urls(request))
+        assert data == expected
+        assert list(data) == list(s.ProductListOutput().fields)
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "/products/juniper/",
+        "/media/CACHE/images/products/a%20b/0f1e.webp",
+        "/media/photos/pine tree.jpg",  # would be quoted
+        "/media/../secret",
+        "/a/./b",
+        "//cdn.example.com/products/a.webp",
+        "https://cdn.example.com/products/a.webp",
+        "relative/path",
+        "/products/äpfel/",
+    ],
+)
+def test_absolute_urls_are_what_django_builds(location):
+    request = RequestFactory().get("/api/v1/products", secure=True)
+
+    assert s.absolute_urls(request)(location) == request.build_absolute_uri(location)
