@@ -427,9 +427,10 @@ def category_ids_under(slug: str) -> list[int] | None:
     """
     children: dict[int | None, list[int]] = defaultdict(list)
     found = None
-    for pk, parent_id, category_slug in Category.objects.order_by().values_list(
-        "pk", "parent_id", "slug"
-    ):
+    with connection.cursor() as cursor:  # as SQL, like the tree
+        cursor.execute(f"SELECT id, parent_id, slug FROM {Category._meta.db_table}")
+        categories = cursor.fetchall()
+    for pk, parent_id, category_slug in categories:
         children[parent_id].append(pk)
         if category_slug == slug:
             found = pk
