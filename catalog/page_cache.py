@@ -141,12 +141,19 @@ def _site_nav(request: HttpRequest) -> str:
     # Imported here: orders builds on the catalogue, not the other way round.
     from orders.context_processors import cart_item_count
 
+    return visitor_site_nav(request, cart_item_count(request))
+
+
+def visitor_site_nav(request: HttpRequest, cart_item_count: int) -> str:
+    """A signed-out visitor's header links on this page."""
     match = request.resolver_match
-    return visitor_site_nav(match.view_name, match.namespace, cart_item_count(request))
+    return _visitor_site_nav(
+        match.view_name if match else "", match.namespace if match else "", cart_item_count
+    )
 
 
 @lru_cache(maxsize=256)
-def visitor_site_nav(view_name: str, namespace: str, cart_item_count: int) -> str:
+def _visitor_site_nav(view_name: str, namespace: str, cart_item_count: int) -> str:
     """A signed-out visitor's header links depend on nothing else: rendered once per process."""
     match = SimpleNamespace(view_name=view_name, namespace=namespace)
     context = {

@@ -445,10 +445,8 @@ def category_ids_under(slug: str) -> list[int] | None:
     return ids
 
 
-def category_ancestors(
-    category: Category, tree: list[CategoryNode] | None = None
-) -> list[Category]:
-    """The path from the root to `category` (for breadcrumbs), without extra queries."""
+def category_ancestors(category: Category, tree: list[CategoryNode]) -> list[Category]:
+    """The path from the root to `category` in an already loaded tree (for breadcrumbs)."""
     parents = {}
 
     def walk(nodes, parent):
@@ -456,7 +454,7 @@ def category_ancestors(
             parents[node.category.pk] = parent
             walk(node.children, node.category)
 
-    walk(tree if tree is not None else category_tree(), None)
+    walk(tree, None)
     path, current = [], category
     while current is not None:
         path.append(current)

@@ -20,15 +20,8 @@ def site_nav(context) -> SafeString:
         return mark_safe(page_cache.SITE_NAV)
     if request.user.is_authenticated:
         return _render(page_cache.SITE_NAV_TEMPLATE, context)
-    match = request.resolver_match
     count = context.get("cart_item_count", 0)
-    return mark_safe(
-        page_cache.visitor_site_nav(
-            match.view_name if match else "",
-            match.namespace if match else "",
-            count() if callable(count) else count,
-        )
-    )
+    return mark_safe(page_cache.visitor_site_nav(request, count() if callable(count) else count))
 
 
 @register.simple_tag(takes_context=True)
