@@ -5,6 +5,8 @@ number of products, variants or images it shows (pinned in tests/test_views.py).
 the lists and product pages from `catalog.page_cache` until the catalogue changes.
 """
 
+from dataclasses import dataclass
+
 from django.core.paginator import Page
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -18,6 +20,7 @@ from catalog.selectors import CategoryNode
 
 PAGE_SIZE = 24
 FEATURED_COUNT = 8
+KINDS = Product.Kind.choices
 # Filters a shopper sets in the filter panel (not search words, category or sort order).
 PANEL_FILTERS = ("kind", "min_price", "max_price", "in_stock")
 # Set by links (search box, tag links, "featured"), carried along when the filter form is sent.
@@ -171,17 +174,18 @@ def _product_list_page(
             "sub_categories": sub_categories,
             "search_text": search_text,
             "canonical_url": request.build_absolute_uri(request.path),
+            "meta_description": _description_start(category.description) if category else "",
             "form": form,
             "kept_params": [(name, data[name]) for name in KEPT_PARAMS if data.get(name)],
             "page_obj": page,
             "cards": selectors.product_cards(
                 page.object_list, categories=selectors.category_index(tree)
             ),
-            "page_range": _page_range(page),
+            "pagination": _pagination(request, page),
             "orderings": _orderings(search_text),
             "current_ordering": form.data.get("ordering", "")
             or ("relevance" if search_text else "newest"),
-            "kinds": Product.Kind.choices,
+            "kinds": KINDS,
             "panel_open": panel_active or not valid,
         },
         status=200 if valid else 400,
@@ -189,7 +193,10 @@ def _product_list_page(
 
 
 def _description_start(text: str, length: int = 160) -> str:
-    return Truncator(" ".join(text.split())).chars(length)
+    text = " ".join(text.split())
+    if len(text) <= length:
+        return text  # as it is, without the cost of Truncator
+    return Truncator(text).chars(length)
 
 
 def _orderings(search_text: str) -> list[tuple[str, str]]:
@@ -198,10 +205,36 @@ def _orderings(search_text: str) -> list[tuple[str, str]]:
     ]
 
 
-def _page_range(page: Page) -> list[int | str]:
-    if page.paginator.num_pages <= 1:
-        return []
-    return list(page.paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1))
+@dataclass(frozen=True)
+class PageLink:
+    number: int | str  # a page number, or the ellipsis of a gap (no link)
+    href: str = ""
+    current: bool = False
+
+
+def _pagination(request: HttpRequest, page: Page) -> dict | None:
+    """The links of a list's pages (previous, numbers with gaps, next), none for a single page.
+
+    They keep the list's other query parameters. Worked out here, once, rather than by a
+    `{% querystring %}` tag for every link (a millisecond of every list page).
+    """
+    paginator = page.paginator
+    if paginator.num_pages <= 1:
+        return None
+    query = request.GET.copy()
+    query.pop("page", None)
+    start = f"?{query.urlencode()}&page=" if query else "?page="
+    numbers = paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1)
+    return {
+        "previous": f"{start}{page.number - 1}" if page.has_previous() else "",
+        "next": f"{start}{page.number + 1}" if page.has_next() else "",
+        "links": [
+            PageLink(number, f"{start}{number}", number == page.number)
+            if isinstance(number, int)
+            else PageLink(number)  # the ellipsis of a gap
+            for number in numbers
+        ],
+    }
 
 
 def _selected_variant(variants: list[ProductVariant], wanted: str | None) -> ProductVariant | None:

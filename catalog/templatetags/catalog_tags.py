@@ -117,6 +117,19 @@ def product_card(card: ProductCard) -> str:
     )
 
 
+@register.simple_tag
+def select_options(choices, selected) -> SafeString:
+    """The <option>s of a <select>: `choices` as (value, label) pairs, the one equal to
+    `selected` chosen. One tag instead of a loop over them (the filter panel of every list)."""
+    return mark_safe(
+        "".join(
+            f'<option value="{escape(str(value))}"{" selected" if value == selected else ""}>'
+            f"{escape(str(label))}</option>"
+            for value, label in choices
+        )
+    )
+
+
 @register.filter
 def json_ld(data: dict) -> SafeString:
     """`data` as JSON safe to put inside <script type="application/ld+json">."""

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
+from catalog import views
 from catalog.models import Product, ProductModel3D
 from catalog.tests.factories import (
     CategoryFactory,
@@ -253,6 +254,27 @@ def test_pagination_shows_24_a_page_and_its_links_keep_the_filters(client):
     assert b'href="?kind=digital&amp;ordering=name&amp;page=2"' in first.content
     assert len(second.context["page_obj"]) == 6
     assert b'href="?kind=digital&amp;ordering=name&amp;page=1" rel="prev"' in second.content
+
+
+def test_pagination_elides_far_pages_and_marks_the_current_one(client, monkeypatch):
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    ProductFactory.create_batch(12, variants=1)  # six pages
+
+    html = client.get(reverse("catalog:products"), {"q": "", "page": "1"}).content.decode()
+    links = re.findall(
+        r'<li><(a|span) class="pagination__(?:link|gap)"([^>]*)>(.*?)</\1></li>', html
+    )
+
+    assert [
+        (tag, attributes, text.replace('<span class="visually-hidden">Page </span>', ""))
+        for tag, attributes, text in links
+    ] == [
+        ("a", ' href="?q=&amp;page=1" aria-current="page"', "1"),
+        ("a", ' href="?q=&amp;page=2"', "2"),
+        ("span", "", "…"),
+        ("a", ' href="?q=&amp;page=6"', "6"),
+        ("a", ' href="?q=&amp;page=2" rel="next"', "Next ›"),
+    ]
 
 
 def test_empty_list_shows_an_empty_state(client):
