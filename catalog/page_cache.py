@@ -25,6 +25,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
+from django.urls import get_script_prefix
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 
@@ -148,13 +149,19 @@ def visitor_site_nav(request: HttpRequest, cart_item_count: int) -> str:
     """A signed-out visitor's header links on this page."""
     match = request.resolver_match
     return _visitor_site_nav(
-        match.view_name if match else "", match.namespace if match else "", cart_item_count
+        match.view_name if match else "",
+        match.namespace if match else "",
+        cart_item_count,
+        get_script_prefix(),
     )
 
 
 @lru_cache(maxsize=256)
-def _visitor_site_nav(view_name: str, namespace: str, cart_item_count: int) -> str:
-    """A signed-out visitor's header links depend on nothing else: rendered once per process."""
+def _visitor_site_nav(
+    view_name: str, namespace: str, cart_item_count: int, script_prefix: str
+) -> str:
+    """A signed-out visitor's header links depend on nothing else (the links on the script
+    prefix, like `fixed_url`): rendered once per process."""
     match = SimpleNamespace(view_name=view_name, namespace=namespace)
     context = {
         "request": SimpleNamespace(resolver_match=match),

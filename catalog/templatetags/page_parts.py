@@ -1,4 +1,5 @@
-"""The parts of every page that belong to the visitor: header links and messages.
+"""The parts of every page that belong to the visitor (header links and messages), and the
+links every page shares.
 
 While a page is made for the cache (`catalog.page_cache`) they are markers, filled in for each
 request it is served to; otherwise they are rendered in the page's own context.
