@@ -45,6 +45,15 @@ class _SharedFilters(dict):
         return copied
 
 
+class _SharedFields(dict):
+    """A filter form's fields, shared by every request's form: Django copies them all the way
+    down for each form (their widgets, choices, validators and messages) in case a form changes
+    them, which this one never does."""
+
+    def __deepcopy__(self, memo) -> dict:
+        return dict(self)
+
+
 class ProductFilter(django_filters.FilterSet):
     """Filters of the product list (shop pages and API), with its sort orders."""
 
@@ -73,7 +82,9 @@ class ProductFilter(django_filters.FilterSet):
     @functools.cache
     def _form_class(cls) -> type[forms.Form]:
         fields = {name: filter_.field for name, filter_ in copy.deepcopy(cls.base_filters).items()}
-        return type(f"{cls.__name__}Form", (cls._meta.form,), fields)
+        form_class = type(f"{cls.__name__}Form", (cls._meta.form,), fields)
+        form_class.base_fields = _SharedFields(form_class.base_fields)
+        return form_class
 
     def get_form_class(self) -> type[forms.Form]:
         # django-filter builds a new form class for every request; these filters never change,
@@ -99,18 +110,30 @@ class ProductFilter(django_filters.FilterSet):
     def filter_ordering(self, products, name, value):
         return products  # applied last, in `qs`, so that it sees the search relevance
 
+    def narrows(self, unless: tuple[str, ...] = ()) -> bool:
+        """Whether the (valid) form sets a filter other than `unless` and the sort order: no
+        search words, kind, tag, price, stock or featured flag."""
+        data = self.form.cleaned_data
+        return any(
+            data.get(name) not in (None, "")
+            for name in self.filters
+            if name != "ordering" and name not in unless
+        )
+
+    def sort_order(self) -> str:
+        """The sort order asked for (a key of ORDERINGS), else best match for a search and
+        newest otherwise."""
+        valid = self.form.is_valid()
+        searched = valid and self.form.cleaned_data.get("q")
+        choice = (self.form.cleaned_data.get("ordering") if valid else None) or (
+            "relevance" if searched else "newest"
+        )
+        return "newest" if choice == "relevance" and not searched else choice
+
     @property
     def qs(self) -> QuerySet:
         products = super().qs
-        if self.form.is_valid() and self.form.cleaned_data.get("q"):
-            default = "relevance"
-        else:
-            default = "newest"
-        choice = (
-            self.form.cleaned_data.get("ordering") if self.form.is_valid() else None
-        ) or default
-        if choice == "relevance" and "relevance" not in products.query.annotations:
-            choice = "newest"
+        choice = self.sort_order()  # best match only with search words, which annotate it
         if choice in ("price", "-price"):
             products = selectors.with_min_price(products)
         return products.order_by(*ORDERINGS[choice][1])

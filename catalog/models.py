@@ -22,18 +22,27 @@ def store_currency() -> str:
 _SLUG_PLACEHOLDER = "0slug0"
 
 
-@functools.lru_cache(maxsize=8)
-def _product_url_parts(script_prefix: str) -> tuple[str, str]:
-    head, _, tail = reverse("catalog:product", args=[_SLUG_PLACEHOLDER]).rpartition(
-        _SLUG_PLACEHOLDER
-    )
+@functools.lru_cache(maxsize=16)
+def _slug_url_parts(name: str, script_prefix: str) -> tuple[str, str]:
+    head, _, tail = reverse(name, args=[_SLUG_PLACEHOLDER]).rpartition(_SLUG_PLACEHOLDER)
     return head, tail
 
 
-def product_url(slug: str) -> str:
-    """The page of the product with `slug`: `reverse()` once, not once per product of a list."""
-    head, tail = _product_url_parts(get_script_prefix())
+def _slug_url(name: str, slug: str) -> str:
+    """`reverse(name, args=[slug])` once per process (and script prefix), not once per link of
+    a list: a slug has no character that the address would need to escape."""
+    head, tail = _slug_url_parts(name, get_script_prefix())
     return f"{head}{slug}{tail}"
+
+
+def product_url(slug: str) -> str:
+    """The page of the product with `slug`."""
+    return _slug_url("catalog:product", slug)
+
+
+def category_url(slug: str) -> str:
+    """The page of the category with `slug`."""
+    return _slug_url("catalog:category", slug)
 
 
 class Category(models.Model):
@@ -61,7 +70,7 @@ class Category(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("catalog:category", args=[self.slug])
+        return category_url(self.slug)
 
 
 class Tag(models.Model):

@@ -7,8 +7,8 @@ the lists and product pages from `catalog.page_cache` until the catalogue change
 
 from dataclasses import dataclass
 
-from django.core.paginator import Page
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.paginator import Page, Paginator
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils.text import Truncator
 
@@ -23,6 +23,8 @@ FEATURED_COUNT = 8
 KINDS = Product.Kind.choices
 # Filters a shopper sets in the filter panel (not search words, category or sort order).
 PANEL_FILTERS = ("kind", "min_price", "max_price", "in_stock")
+# The panel's fields that show their errors (each is also the name of its input).
+PANEL_FIELDS = ("kind", "min_price", "max_price", "ordering")
 # Set by links (search box, tag links, "featured"), carried along when the filter form is sent.
 KEPT_PARAMS = ("q", "tag", "featured")
 
@@ -149,20 +151,28 @@ def _product_list_page(
     breadcrumbs: list[Category] | None = None,
     search_text: str = "",
 ) -> HttpResponse:
-    products = selectors.products_visible()
-    if category_ids is not None:
-        products = products.filter(category_id__in=category_ids)
     data = request.GET.copy()
     data.pop("category", None)  # handled above, from the path or against the loaded tree
-    filterset = ProductFilter(data, queryset=products)
+    filterset = ProductFilter(data, queryset=selectors.products_visible())
     form = filterset.form
     valid = form.is_valid()
 
-    # The cards' categories come from the tree at hand rather than joined into the rows.
-    paginator = selectors.CardPaginator(filterset.qs, PAGE_SIZE, category_names=False)
+    # A list no filter narrows is read with plain SQL. Either way the cards' categories come
+    # from the tree at hand rather than joined into the rows.
+    order_by = ORDERINGS[filterset.sort_order()][1]
+    if valid and not filterset.narrows() and selectors.BrowseRows.can_order_by(order_by):
+        paginator = Paginator(selectors.BrowseRows(order_by, category_ids), PAGE_SIZE)
+    else:
+        products = filterset.qs
+        if category_ids is not None:
+            products = products.filter(category_id__in=category_ids)
+        paginator = selectors.CardPaginator(products, PAGE_SIZE, category_names=False)
     # A page number that is not a number shows the first page, one past the end the last.
     page = paginator.get_page(request.GET.get("page"))
     panel_active = any(request.GET.get(name) for name in PANEL_FILTERS)
+    # Links to other categories and pages keep the list's query parameters, less the page.
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "catalog/product_list.html",
@@ -176,12 +186,14 @@ def _product_list_page(
             "canonical_url": request.build_absolute_uri(request.path),
             "meta_description": _description_start(category.description) if category else "",
             "form": form,
+            "field_errors": {name: form.errors.get(name, ()) for name in PANEL_FIELDS},
             "kept_params": [(name, data[name]) for name in KEPT_PARAMS if data.get(name)],
             "page_obj": page,
             "cards": selectors.product_cards(
                 page.object_list, categories=selectors.category_index(tree)
             ),
-            "pagination": _pagination(request, page),
+            "query_without_page": f"?{query.urlencode()}" if query else "",
+            "pagination": _pagination(query, page),
             "orderings": _orderings(search_text),
             "current_ordering": form.data.get("ordering", "")
             or ("relevance" if search_text else "newest"),
@@ -212,17 +224,15 @@ class PageLink:
     current: bool = False
 
 
-def _pagination(request: HttpRequest, page: Page) -> dict | None:
+def _pagination(query: QueryDict, page: Page) -> dict | None:
     """The links of a list's pages (previous, numbers with gaps, next), none for a single page.
 
-    They keep the list's other query parameters. Worked out here, once, rather than by a
-    `{% querystring %}` tag for every link (3% of the work of a list page).
+    They keep the list's other query parameters (`query`). Worked out here, once, rather than
+    by a `{% querystring %}` tag for every link (3% of the work of a list page).
     """
     paginator = page.paginator
     if paginator.num_pages <= 1:
         return None
-    query = request.GET.copy()
-    query.pop("page", None)
     start = f"?{query.urlencode()}&page=" if query else "?page="
     numbers = paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1)
     return {

@@ -256,6 +256,45 @@ def test_pagination_shows_24_a_page_and_its_links_keep_the_filters(client):
     assert b'href="?kind=digital&amp;ordering=name&amp;page=1" rel="prev"' in second.content
 
 
+@pytest.mark.parametrize("ordering", ["", "newest", "name", "-name", "price", "-price"])
+def test_unfiltered_and_filtered_lists_page_and_sort_alike(client, monkeypatch, ordering):
+    """A list no filter narrows is read another way than a filtered one (see BrowseRows):
+    with a filter that every product passes, both show the same pages."""
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    bonsai = CategoryFactory(slug="bonsai")
+    junipers = CategoryFactory(slug="junipers", parent=bonsai)
+    for name, category, price in [
+        ("Maple", bonsai, "30.00"),
+        ("Shimpaku", junipers, "80.00"),
+        ("Azalea", bonsai, "12.00"),
+        ("Ficus", junipers, "45.00"),
+        ("Elm", bonsai, "45.00"),
+    ]:
+        ProductFactory(name=name, category=category, variants=1, variants__price=Decimal(price))
+    ProductFactory(name="Draft", category=bonsai, status=Status.DRAFT, variants=1)
+    ProductFactory(name="Shears", category=CategoryFactory(slug="tools"), variants=1)
+    url = reverse("catalog:category", args=["bonsai"])
+
+    def pages(**filters) -> list[list[str]]:
+        return [
+            names(client.get(url, {"ordering": ordering, "page": page, **filters}))
+            for page in (1, 2, 3)
+        ]
+
+    shown = pages()
+    assert shown == pages(in_stock="true")
+    assert sorted(name for page in shown for name in page) == [
+        "Azalea",
+        "Elm",
+        "Ficus",
+        "Maple",
+        "Shimpaku",
+    ]
+    assert "Showing 1–2 of 5 products" in client.get(url, {"ordering": ordering}).content.decode()
+    if ordering == "name":
+        assert shown == [["Azalea", "Elm"], ["Ficus", "Maple"], ["Shimpaku"]]
+
+
 def test_pagination_elides_far_pages_and_marks_the_current_one(client, monkeypatch):
     monkeypatch.setattr(views, "PAGE_SIZE", 2)
     ProductFactory.create_batch(12, variants=1)  # six pages
