@@ -110,15 +110,21 @@ class ProductFilter(django_filters.FilterSet):
     def filter_ordering(self, products, name, value):
         return products  # applied last, in `qs`, so that it sees the search relevance
 
-    def narrows(self, unless: tuple[str, ...] = ()) -> bool:
-        """Whether the (valid) form sets a filter other than `unless` and the sort order: no
-        search words, kind, tag, price, stock or featured flag."""
+    def browse_order(self, besides: tuple[str, ...] = ()) -> list[str] | None:
+        """The sort order, as product fields, of a valid list that no filter narrows (search
+        words, kind, tag, price, stock, featured) other than `besides`, and that sorts by
+        columns: such a list can be read as `selectors.BrowseRows`. None for any other."""
+        if not self.form.is_valid():
+            return None
         data = self.form.cleaned_data
-        return any(
+        if any(
             data.get(name) not in (None, "")
             for name in self.filters
-            if name != "ordering" and name not in unless
-        )
+            if name != "ordering" and name not in besides
+        ):
+            return None
+        order_by = ORDERINGS[self.sort_order()][1]
+        return order_by if selectors.BrowseRows.can_order_by(order_by) else None
 
     def sort_order(self) -> str:
         """The sort order asked for (a key of ORDERINGS), else best match for a search and

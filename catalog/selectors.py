@@ -164,12 +164,16 @@ def card_rows(products: QuerySet[Product], *, category_names: bool = True) -> Qu
 
 class CardPaginator(Paginator):
     """Pages of `card_rows(products)`, counted on `products` alone: the rows join the category,
-    which the count does not need (on a category of 3,000 products, a third of its time)."""
+    which the count does not need (on a category of 3,000 products, a third of its time).
+    `BrowseRows` are paged as they are (without category names)."""
 
     def __init__(
-        self, products: QuerySet[Product], per_page: int, *, category_names: bool = True
+        self, products: "QuerySet[Product] | BrowseRows", per_page: int, *, category_names=True
     ) -> None:
-        super().__init__(card_rows(products, category_names=category_names), per_page)
+        if isinstance(products, QuerySet):
+            super().__init__(card_rows(products, category_names=category_names), per_page)
+        else:
+            super().__init__(products, per_page)
         self.products = products
 
     @cached_property
@@ -178,9 +182,9 @@ class CardPaginator(Paginator):
 
 
 class BrowseRows:
-    """`card_rows(..., category_names=False)` of the published products (of `category_ids`,
-    when given) in the order of `order_by` (field names, as `order_by()` takes them), for a
-    `Paginator`: a count and a slice, each one query written as SQL.
+    """`card_rows(...)` of the published products (of `category_ids`, when given) in the order
+    of `order_by` (field names, as `order_by()` takes them), for `CardPaginator`: a count and a
+    slice, each one query written as SQL.
 
     For the lists no filter narrows, the most common pages (a shelf, newest first): building
     their two queries through the ORM costs more than running them.
@@ -188,17 +192,34 @@ class BrowseRows:
 
     ordered = True  # for Paginator
 
-    def __init__(self, order_by: Sequence[str], category_ids: list[int] | None = None) -> None:
-        self.where = "status = %s"
+    def __init__(
+        self,
+        order_by: Sequence[str],
+        category_ids: list[int] | None = None,
+        *,
+        category_names: bool = True,
+    ) -> None:
+        self.where = "product.status = %s"
         self.params: list = [Status.PUBLISHED]
         if category_ids is not None:
             # `IN (NULL)` matches nothing, as an empty list of categories must.
-            self.where += f" AND category_id IN ({', '.join(['%s'] * len(category_ids)) or 'NULL'})"
+            marks = ", ".join(["%s"] * len(category_ids)) or "NULL"
+            self.where += f" AND product.category_id IN ({marks})"
             self.params += category_ids
         self.order = ", ".join(
-            f"{_column(name[1:])} DESC" if name.startswith("-") else _column(name)
+            f"product.{_column(name[1:])} DESC"
+            if name.startswith("-")
+            else f"product.{_column(name)}"
             for name in order_by
         )
+        self.columns = ", ".join(f"product.{_column(name)}" for name in CARD_FIELDS)
+        self.tables = f"{PRODUCT_TABLE} product"
+        if category_names:
+            self.columns += ", category.name, category.slug"
+            self.tables += (
+                f" LEFT JOIN {Category._meta.db_table} category"
+                " ON category.id = product.category_id"
+            )
 
     @staticmethod
     def can_order_by(order_by: Sequence) -> bool:
@@ -206,13 +227,13 @@ class BrowseRows:
         return all(isinstance(name, str) and _column(name.lstrip("-")) for name in order_by)
 
     def count(self) -> int:
-        return _read(f"SELECT COUNT(*) FROM {PRODUCT_TABLE} WHERE {self.where}", self.params)[0][0]
+        sql = f"SELECT COUNT(*) FROM {PRODUCT_TABLE} product WHERE {self.where}"
+        return _read(sql, self.params)[0][0]
 
     def __getitem__(self, rows: slice) -> list[tuple]:
-        columns = ", ".join(_column(name) for name in CARD_FIELDS)
         return _read(
-            f"SELECT {columns} FROM {PRODUCT_TABLE} WHERE {self.where} ORDER BY {self.order}"
-            " LIMIT %s OFFSET %s",
+            f"SELECT {self.columns} FROM {self.tables} WHERE {self.where}"
+            f" ORDER BY {self.order} LIMIT %s OFFSET %s",
             [*self.params, rows.stop - rows.start, rows.start],
         )
 

@@ -7,7 +7,7 @@ the lists and product pages from `catalog.page_cache` until the catalogue change
 
 from dataclasses import dataclass
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils.text import Truncator
@@ -159,14 +159,13 @@ def _product_list_page(
 
     # A list no filter narrows is read with plain SQL. Either way the cards' categories come
     # from the tree at hand rather than joined into the rows.
-    order_by = ORDERINGS[filterset.sort_order()][1]
-    if valid and not filterset.narrows() and selectors.BrowseRows.can_order_by(order_by):
-        paginator = Paginator(selectors.BrowseRows(order_by, category_ids), PAGE_SIZE)
+    if order_by := filterset.browse_order():
+        products = selectors.BrowseRows(order_by, category_ids, category_names=False)
     else:
         products = filterset.qs
         if category_ids is not None:
             products = products.filter(category_id__in=category_ids)
-        paginator = selectors.CardPaginator(products, PAGE_SIZE, category_names=False)
+    paginator = selectors.CardPaginator(products, PAGE_SIZE, category_names=False)
     # A page number that is not a number shows the first page, one past the end the last.
     page = paginator.get_page(request.GET.get("page"))
     panel_active = any(request.GET.get(name) for name in PANEL_FILTERS)

@@ -124,10 +124,22 @@ class ProductViewSet(viewsets.GenericViewSet):
         return page_cache.cached_api_json(request, lambda: self._list().data) or self._list()
 
     def _list(self) -> Response:
-        products = self.filter_queryset(self.get_queryset())
+        products = self._browse_rows() or self.filter_queryset(self.get_queryset())
         cards = selectors.product_cards(self.paginate_queryset(products), tags=True)
         absolute = s.absolute_urls(self.request)
         return self.get_paginated_response([s.product_card_data(card, absolute) for card in cards])
+
+    def _browse_rows(self) -> selectors.BrowseRows | None:
+        """A shopper's list that no filter but the category narrows, as `BrowseRows`."""
+        if self._staff():
+            return None
+        filterset = ProductFilter(self.request.query_params, request=self.request)
+        order_by = filterset.browse_order(besides=("category",))
+        if order_by is None:
+            return None
+        slug = filterset.form.cleaned_data["category"]
+        category_ids = (selectors.category_ids_under(slug) or []) if slug else None
+        return selectors.BrowseRows(order_by, category_ids)
 
     def retrieve(self, request: Request, pk: str) -> Response:
         return self._cached_detail(pk=pk)
