@@ -255,6 +255,42 @@ def test_ordering(api_client, ordering, expected):
     assert listed(api_client.get(PRODUCTS, params)) == expected
 
 
+@pytest.mark.parametrize("ordering", ["newest", "name", "-name", "price"])
+@pytest.mark.parametrize("category", ["", "trees", "nothing-here"])
+def test_unfiltered_and_filtered_lists_answer_alike(api_client, ordering, category):
+    """A list no filter but the category narrows is read another way than a filtered one (see
+    BrowseRows): with a filter that every product passes, both answer the same pages."""
+    trees = CategoryFactory(slug="trees", name="Trees")
+    conifers = CategoryFactory(slug="conifers", name="Conifers", parent=trees)
+    for slug, shelf, price in [
+        ("pine", conifers, "8"),
+        ("maple", trees, "30"),
+        ("elm", trees, "9"),
+    ]:
+        ProductFactory(
+            slug=slug, name=slug.title(), category=shelf, variants=1, variants__price=price
+        )
+    ProductFactory(slug="draft", category=trees, status=Status.DRAFT, variants=1)
+    ProductFactory(slug="shears", variants=1)
+
+    def pages(**filters) -> list:
+        params = {"ordering": ordering, "category": category, "page_size": 2, **filters}
+        answers = [api_client.get(PRODUCTS, {**params, "page": page}) for page in (1, 2)]
+        return [
+            (answer.json()["count"], answer.json()["results"])
+            if answer.status_code == 200
+            else answer.status_code
+            for answer in answers
+        ]
+
+    shown = pages()
+    assert shown == pages(in_stock="true")
+    count, rows = shown[0]
+    assert count == {"": 4, "trees": 3, "nothing-here": 0}[category]
+    if category == "trees":
+        assert {row["category"]["name"] for row in rows} <= {"Trees", "Conifers"}
+
+
 def test_list_is_paginated(api_client):
     for n in range(5):
         ProductFactory(slug=f"p{n}")
