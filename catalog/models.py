@@ -1,6 +1,7 @@
 """The goods: categories, products, their variants and media, and the stock ledger."""
 
 import functools
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.conf import settings
@@ -38,6 +39,12 @@ def _slug_url(name: str, slug: str) -> str:
 def product_url(slug: str) -> str:
     """The page of the product with `slug`."""
     return _slug_url("catalog:product", slug)
+
+
+def product_urls() -> Callable[[str], str]:
+    """`product_url` for the many products of a list, the script prefix read once."""
+    head, tail = _slug_url_parts("catalog:product", get_script_prefix())
+    return lambda slug: f"{head}{slug}{tail}"
 
 
 def category_url(slug: str) -> str:

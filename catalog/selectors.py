@@ -4,7 +4,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cached_property
+from functools import cache, cached_property
 from operator import attrgetter
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
@@ -16,6 +16,7 @@ from django.db.models import (
     Exists,
     F,
     FloatField,
+    Model,
     OuterRef,
     Q,
     QuerySet,
@@ -36,6 +37,7 @@ from catalog.models import (
     Tag,
     VariantRules,
     product_url,
+    product_urls,
 )
 
 Status = Product.Status
@@ -113,10 +115,7 @@ class ProductCard:
     variants: Sequence[VariantRules]  # the active ones, in display order
     picture: CardPicture | None
     tags: list[str]  # slugs, when asked for
-
-    @property
-    def url(self) -> str:
-        return product_url(self.slug)
+    url: str  # its page
 
     @cached_property
     def cheapest(self) -> VariantRules | None:
@@ -146,6 +145,7 @@ def card_of(product: Product) -> ProductCard:
         variants=product.active_variants,
         picture=CardPicture(first.image.name, first.alt_text) if first else None,
         tags=[tag.slug for tag in product.tag_list],
+        url=product_url(product.slug),
     )
 
 
@@ -275,6 +275,7 @@ def product_cards(
         if tags:
             for product_id, slug in _card_read(TAGS_SQL, ids):
                 slugs[product_id].append(slug)
+    url_of = product_urls()
     return [
         ProductCard(
             id=pk,
@@ -286,6 +287,7 @@ def product_cards(
             variants=variants[pk],
             picture=pictures.get(pk),
             tags=slugs[pk],
+            url=url_of(slug),
         )
         for pk, name, slug, kind, is_featured, category_id, *named in rows
     ]
@@ -364,14 +366,11 @@ def product_get(*, staff: bool = False, **lookup) -> Product:
         for model in _related_rows(ProductModel3D, product.pk, order="created_at DESC, id DESC")
         if model.is_active
     ]
-    through = Product.tags.through._meta.db_table
-    product.tag_list = list(
-        Tag.objects.raw(
-            f"SELECT tag.* FROM {Tag._meta.db_table} tag"
-            f" JOIN {through} link ON link.tag_id = tag.id"
-            " WHERE link.product_id = %s ORDER BY tag.name",
-            [product.pk],
-        )
+    product.tag_list = _instances(
+        Tag,
+        f"JOIN {Product.tags.through._meta.db_table} link ON link.tag_id = row_.id"
+        " WHERE link.product_id = %s ORDER BY row_.name",
+        [product.pk],
     )
     return product
 
@@ -379,12 +378,32 @@ def product_get(*, staff: bool = False, **lookup) -> Product:
 def _related_rows(model, product_id: int, *, order: str) -> list:
     """A product's rows of `model`, read with plain SQL: a product page makes four such reads,
     and building each through the ORM costs about four times the query itself."""
-    return list(
-        model.objects.raw(
-            f"SELECT * FROM {model._meta.db_table} WHERE product_id = %s ORDER BY {order}",
-            [product_id],
-        )
-    )
+    return _instances(model, f"WHERE row_.product_id = %s ORDER BY {order}", [product_id])
+
+
+def _instances(model: type[Model], joins_where_order: str, params: list) -> list:
+    """Instances of `model` from `SELECT <its columns> FROM <its table> row_ <joins_where_order>`.
+
+    As `raw()` would read them, less its matching of the columns to the fields on every call
+    (a third of the time of a small read): the columns are the model's, in its fields' order.
+    """
+    fields = model._meta.concrete_fields
+    columns, names = _model_columns(model)
+    rows = _read(f"SELECT {columns} FROM {model._meta.db_table} row_ {joins_where_order}", params)
+    # The database's values as the fields hold them (JSON, and on SQLite dates and decimals).
+    compiler = connection.ops.compiler("SQLCompiler")(model.objects.none().query, connection, None)
+    converters = compiler.get_converters([field.get_col(model._meta.db_table) for field in fields])
+    if converters:
+        rows = compiler.apply_converters(rows, converters)
+    alias = connection.alias
+    return [model.from_db(alias, names, row) for row in rows]
+
+
+@cache
+def _model_columns(model: type[Model]) -> tuple[str, list[str]]:
+    fields = model._meta.concrete_fields
+    quote = connection.ops.quote_name
+    return ", ".join(f"row_.{quote(f.column)}" for f in fields), [f.attname for f in fields]
 
 
 def category_path(category: Category) -> list[Category]:
@@ -465,9 +484,7 @@ class CategoryNode:
 def category_tree() -> list[CategoryNode]:
     """All categories as a tree of nodes, in their display order (one query)."""
     # Read as SQL, like the cards: every list page and product API filter needs the tree.
-    categories = Category.objects.raw(
-        f"SELECT * FROM {Category._meta.db_table} ORDER BY position, name"
-    )
+    categories = _instances(Category, "ORDER BY row_.position, row_.name", [])
     nodes = {c.pk: CategoryNode(c) for c in categories}
     roots = []
     for node in nodes.values():
