@@ -34,26 +34,31 @@ def money(amount: Decimal | None, currency: str = "EUR") -> str:
     return f"{symbol}{amount:,.2f}"
 
 
+SOLD_OUT = StockState("sold_out", "Sold out")
+IN_STOCK = StockState("in_stock", "In stock")
+FEW_LEFT = StockState("low", "Few left")
+
+
 @register.filter
 def stock_state(variant: VariantRules) -> StockState:
     """What a shopper reads about one variant's stock."""
     if not variant.is_available:
-        return StockState("sold_out", "Sold out")
+        return SOLD_OUT
     if variant.is_low_on_stock:
         return StockState("low", f"Only {variant.stock} left")
-    return StockState("in_stock", "In stock")
+    return IN_STOCK
 
 
 def product_stock_state(variants: Sequence[VariantRules]) -> StockState:
     """A whole product's stock, for its card: sold out only when no variant can be bought."""
     available = [v for v in variants if v.is_available]
     if not available:
-        return StockState("sold_out", "Sold out")
+        return SOLD_OUT
     if len(variants) == 1:
         return stock_state(variants[0])
     if all(v.is_low_on_stock for v in available):
-        return StockState("low", "Few left")
-    return StockState("in_stock", "In stock")
+        return FEW_LEFT
+    return IN_STOCK
 
 
 # A product card, written out rather than rendered by the template engine: a list page shows 24

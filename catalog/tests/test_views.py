@@ -110,6 +110,18 @@ def test_category_page_includes_products_of_sub_categories(client):
     assert f'href="{junipers.get_absolute_url()}"'.encode() in response.content
 
 
+@pytest.mark.parametrize("page", ["catalog:products", "home"])
+def test_shop_pages_without_htmx_set_no_csrf_cookie(client, page):
+    """Nothing on them posts with htmx: no token to make and no cookie to set for a visitor."""
+    ProductFactory(variants=1, is_featured=True)
+
+    response = client.get(reverse(page))
+
+    assert response.status_code == 200
+    assert "csrftoken" not in response.cookies
+    assert b"htmx" not in response.content
+
+
 def test_category_page_has_breadcrumbs_from_the_root(client):
     bonsai = CategoryFactory(name="Bonsai", slug="bonsai")
     junipers = CategoryFactory(name="Junipers", slug="junipers", parent=bonsai)

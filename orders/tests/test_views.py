@@ -1,11 +1,13 @@
 """The shopper's pages: cart (with and without htmx), checkout, confirmation, order history,
 cancelling, the guest's link. Query counts are pinned on the cart, checkout and order pages."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core import mail, signing
+from django.test import Client
 from django.urls import reverse
 
 from accounts.tests.factories import AddressFactory, UserFactory
@@ -220,6 +222,23 @@ def test_update_quantity_without_and_with_htmx(client):
     assert 'id="cart-subtotal">€40.00<' in html
     assert 'hx-swap-oob="true">2<' in html
     assert "quantity changed to 2" in html
+
+
+@pytest.mark.parametrize("page", ["orders:cart", "orders:checkout"])
+def test_htmx_pages_send_the_csrf_token_that_the_server_checks(page):
+    shopper = Client(enforce_csrf_checks=True)
+    (item,) = anonymous_cart(shopper, 1)
+
+    html = shopper.get(reverse(page)).content.decode()
+
+    assert "htmx.min" in html
+    token = re.search(r'<body hx-headers=\'{"X-CSRFToken": "([^"]+)"}\'>', html).group(1)
+    url = reverse("orders:cart-update", args=[item.pk])
+    assert shopper.post(url, {"quantity": 2}, **HX).status_code == 403
+    answer = shopper.post(url, {"quantity": 2}, headers={"X-CSRFToken": token}, **HX)
+    assert answer.status_code == 200
+    item.refresh_from_db()
+    assert item.quantity == 2
 
 
 def test_update_to_zero_removes_the_line(client):
