@@ -11,14 +11,17 @@ collected, behind one (pretended) proxy: wrk names one of 10,000 client addresse
 request's X-Forwarded-For and every buyer has its own, so per-client rate limits cost what they
 cost for real shoppers. The rate limits themselves are lifted: buyers order far faster than people.
 
-Reads are measured with wrk (one thread, `--connections`), each run a fixed `--duration` after a
-discarded `--warmup` run of the same requests: category pages, the product list API over the same
-categories, product pages and the product API over ~200 products, and search pages over ~20
-words. Between any two scenarios the bare endpoint `/health/live` of the same server is measured
-too (bare, A, bare, B, ..., bare): it answers without touching the database or the cache, so its
-throughput is what the machine, the client and gunicorn allow, and each scenario's ratio is its
-requests per second over the mean of the two bare runs around it. The reads run twice: with the
-page cache (the default) and with PAGE_CACHE_SECONDS=0, on a restarted server.
+Reads are measured with wrk (one thread, `--connections`), each scenario for `--duration`
+seconds after a discarded `--warmup` run of the same requests: category pages, the product list
+API over the same categories, product pages and the product API over ~200 products, and search
+pages over ~20 words. The bare endpoint `/health/live` of the same server answers without
+touching the database or the cache, so its throughput is what the machine, the client and
+gunicorn allow. Each scenario's seconds are split into `--rounds` runs, each followed by a bare
+run as long (bare, A, bare, A, bare, A, bare, B, bare, ...): a run's ratio is its requests per
+second over the mean of the two bare runs around it, and the scenario's ratio is the median of
+its runs' ratios, so that the machine's own ups and downs (a shared machine's are large) weigh
+as little as they can. The reads run twice: with the page cache (the default) and with
+PAGE_CACHE_SECONDS=0, on a restarted server.
 
 Buyers are locust users (bench/locustfile.py, from `.venv-bench`), each signed in with its own
 account, adding one or two variants to the cart and placing the order with no pause; their
@@ -30,8 +33,8 @@ worker after each pass.
 Results print as a table, beside the targets, and are written to
 `bench/results/<date>.json`.
 
-    python -m bench.load [--duration S] [--warmup S] [--connections N] [--products N]
-                         [--buyers N] [--reseed]
+    python -m bench.load [--duration S] [--rounds N] [--warmup S] [--connections N]
+                         [--products N] [--buyers N] [--reseed]
 """
 
 import argparse
@@ -157,7 +160,10 @@ def _terminate(signum: int, _frame) -> None:
 
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=int, default=15, help="seconds measured per run")
+    parser.add_argument("--duration", type=int, default=15, help="seconds measured per scenario")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="runs a scenario's seconds are split into"
+    )
     parser.add_argument("--warmup", type=int, default=5, help="seconds of the discarded run")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
     parser.add_argument("--products", type=int, default=10_000, help="products in the catalogue")
@@ -184,6 +190,7 @@ def _check_tools() -> None:
 def _settings(args: argparse.Namespace, scenarios: list[Scenario], fixtures: Fixtures) -> dict:
     return {
         "duration_s": args.duration,
+        "rounds": args.rounds,
         "warmup_s": args.warmup,
         "connections": args.connections,
         "wrk_threads": 1,
@@ -579,27 +586,34 @@ def _rss_mb(pid: int) -> float:
 def _load_pass(
     cache: str, scenarios: list[Scenario], fixtures: Fixtures, args, workdir: Path
 ) -> dict:
-    """bare, A, bare, B, ..., bare (and the buyers, with the page cache on) on a fresh server."""
+    """bare, A, bare, A, ..., B, bare, ... (and the buyers, with the page cache on) on a fresh
+    server."""
     from django.core.cache import cache as django_cache
 
     server_env = {**os.environ, "PAGE_CACHE_SECONDS": "0"} if cache == "off" else dict(os.environ)
     django_cache.clear()
     log = workdir / f"gunicorn-{cache}.log"
     _log(f"\nPass with the page cache {cache}: gunicorn log {log}")
+    seconds = max(1, round(args.duration / args.rounds))
     with Server(server_env, log) as server:
         bare_paths = _paths_file(workdir, "bare", [BARE])
-        bare = [_wrk_measured(server, bare_paths, "bare", args, workdir)]
+        _wrk(server, bare_paths, args.warmup, args.connections, workdir)  # discarded
+        bare = [_wrk_measured(server, bare_paths, "bare", seconds, args, workdir)]
         sequence = ["bare"]
         results = {}
         for scenario in scenarios:
             paths = _paths_file(workdir, scenario.key, scenario.paths)
-            result = _wrk_measured(server, paths, scenario.label, args, workdir)
-            bare.append(_wrk_measured(server, bare_paths, "bare", args, workdir))
-            around = statistics.mean(run["requests_per_s"] for run in bare[-2:])
-            result["bare_requests_per_s"] = round(around, 2)
-            result["ratio"] = round(result["requests_per_s"] / around, 3)
-            results[scenario.key] = result
-            sequence += [scenario.label, "bare"]
+            _wrk(server, paths, args.warmup, args.connections, workdir)  # discarded
+            runs = []
+            for _ in range(args.rounds):
+                run = _wrk_measured(server, paths, scenario.label, seconds, args, workdir)
+                bare.append(_wrk_measured(server, bare_paths, "bare", seconds, args, workdir))
+                around = statistics.mean(b["requests_per_s"] for b in bare[-2:])
+                run["bare_requests_per_s"] = round(around, 2)
+                run["ratio"] = round(run["requests_per_s"] / around, 3)
+                runs.append(run)
+                sequence += [scenario.label, "bare"]
+            results[scenario.key] = _combined(runs)
         buyers = None
         if cache == "warm":
             buyers = _buyers(server, fixtures, args, workdir, bare_rps=bare[-1]["requests_per_s"])
@@ -622,9 +636,10 @@ def _paths_file(workdir: Path, name: str, paths: list[str]) -> Path:
     return path
 
 
-def _wrk_measured(server: Server, paths: Path, label: str, args, workdir: Path) -> dict:
-    _wrk(server, paths, args.warmup, args.connections, workdir)
-    result = _wrk(server, paths, args.duration, args.connections, workdir)
+def _wrk_measured(
+    server: Server, paths: Path, label: str, seconds: int, args, workdir: Path
+) -> dict:
+    result = _wrk(server, paths, seconds, args.connections, workdir)
     result["run"] = label
     errors = sum(result["errors"].values())
     _log(
@@ -632,6 +647,36 @@ def _wrk_measured(server: Server, paths: Path, label: str, args, workdir: Path) 
         f"p95 {result['latency_ms']['p95']:.1f} ms  errors {errors}"
     )
     return result
+
+
+def _combined(runs: list[dict]) -> dict:
+    """A scenario's runs as one: requests, bytes and errors added up; its ratio, and each of its
+    latency percentiles, the median of the runs' (the mean weighed by requests, the maximum the
+    highest); every run kept under `runs`."""
+    requests = sum(run["requests"] for run in runs)
+    seconds = sum(run["seconds"] for run in runs)
+    latencies = [run["latency_ms"] for run in runs]
+    return {
+        "requests": requests,
+        "seconds": round(seconds, 3),
+        "requests_per_s": round(requests / seconds, 2),
+        "bytes": sum(run["bytes"] for run in runs),
+        "errors": {kind: sum(run["errors"][kind] for run in runs) for kind in runs[0]["errors"]},
+        "latency_ms": {
+            **{p: round(statistics.median(ms[p] for ms in latencies), 3) for p in PERCENTILES},
+            "mean": round(
+                sum(run["latency_ms"]["mean"] * run["requests"] for run in runs) / max(requests, 1),
+                3,
+            ),
+            "max": max(ms["max"] for ms in latencies),
+        },
+        "bare_requests_per_s": round(statistics.mean(r["bare_requests_per_s"] for r in runs), 2),
+        "ratio": statistics.median(run["ratio"] for run in runs),
+        "runs": runs,
+    }
+
+
+PERCENTILES = ("p50", "p95", "p99")
 
 
 def _wrk(server: Server, paths: Path, seconds: int, connections: int, workdir: Path) -> dict:
