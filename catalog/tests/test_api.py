@@ -418,9 +418,13 @@ def test_staff_detail_shows_inactive_variants_and_exact_stock(staff_api_client):
     assert variants[0]["cost_price"] == "3.00"
 
 
-def test_detail_of_an_unknown_product_is_404(api_client):
+def test_detail_of_an_unknown_product_is_404(api_client, staff):
+    ProductFactory(slug="draft", status=Status.DRAFT)
     assert_error(api_client.get(product_url(999999)), 404, "not_found")
+    assert_error(api_client.get(product_url(10**30)), 404, "not_found")  # beyond any id
     assert_error(api_client.get(slug_url("nothing")), 404, "not_found")
+    assert_error(api_client.get(slug_url("draft")), 404, "not_found")
+    assert jwt_client(staff).get(slug_url("draft")).status_code == 200
 
 
 @pytest.mark.parametrize("rows", [3, 30])
