@@ -170,7 +170,11 @@ class CardPaginator(Paginator):
     `BrowseRows` are paged as they are (without category names)."""
 
     def __init__(
-        self, products: "QuerySet[Product] | BrowseRows", per_page: int, *, category_names=True
+        self,
+        products: "QuerySet[Product] | BrowseRows",
+        per_page: int,
+        *,
+        category_names: bool = True,
     ) -> None:
         if isinstance(products, QuerySet):
             super().__init__(card_rows(products, category_names=category_names), per_page)
