@@ -649,6 +649,9 @@ def _wrk_measured(
     return result
 
 
+PERCENTILES = ("p50", "p95", "p99")
+
+
 def _combined(runs: list[dict]) -> dict:
     """A scenario's runs as one: requests, bytes and errors added up; its ratio, and each of its
     latency percentiles, the median of the runs' (the mean weighed by requests, the maximum the
@@ -674,9 +677,6 @@ def _combined(runs: list[dict]) -> dict:
         "ratio": statistics.median(run["ratio"] for run in runs),
         "runs": runs,
     }
-
-
-PERCENTILES = ("p50", "p95", "p99")
 
 
 def _wrk(server: Server, paths: Path, seconds: int, connections: int, workdir: Path) -> dict:

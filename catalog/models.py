@@ -29,27 +29,27 @@ def _slug_url_parts(name: str, script_prefix: str) -> tuple[str, str]:
     return head, tail
 
 
-def _slug_url(name: str, slug: str) -> str:
-    """`reverse(name, args=[slug])` once per process (and script prefix), not once per link of
-    a list: a slug has no character that the address would need to escape."""
+def _slug_urls(name: str) -> Callable[[str], str]:
+    """`reverse(name, args=[slug])` for any slug, worked out once per process (and script
+    prefix) rather than once per link of a list: a slug has no character that the address
+    would need to escape."""
     head, tail = _slug_url_parts(name, get_script_prefix())
-    return f"{head}{slug}{tail}"
-
-
-def product_url(slug: str) -> str:
-    """The page of the product with `slug`."""
-    return _slug_url("catalog:product", slug)
+    return lambda slug: f"{head}{slug}{tail}"
 
 
 def product_urls() -> Callable[[str], str]:
     """`product_url` for the many products of a list, the script prefix read once."""
-    head, tail = _slug_url_parts("catalog:product", get_script_prefix())
-    return lambda slug: f"{head}{slug}{tail}"
+    return _slug_urls("catalog:product")
+
+
+def product_url(slug: str) -> str:
+    """The page of the product with `slug`."""
+    return product_urls()(slug)
 
 
 def category_url(slug: str) -> str:
     """The page of the category with `slug`."""
-    return _slug_url("catalog:category", slug)
+    return _slug_urls("catalog:category")(slug)
 
 
 class Category(models.Model):

@@ -359,21 +359,22 @@ def product_get(*, staff: bool = False, **lookup) -> Product:
     Five queries.
     """
     ((name, value),) = lookup.items()
+    missing = Product.DoesNotExist(f"No product with {name} {value!r}.")
     field = Product._meta.pk if name == "pk" else Product._meta.get_field(name)
     try:
         value = field.get_prep_value(value)
     except (TypeError, ValueError):  # not a number, for the id
-        raise Product.DoesNotExist(f"No product with {name} {value!r}.") from None
+        raise missing from None
     if isinstance(value, int):  # beyond the column's range, as the ORM answers: no such product
         low, high = connection.ops.integer_field_range(field.get_internal_type())
         if not low <= value <= high:
-            raise Product.DoesNotExist(f"No product with {name} {value!r}.")
+            raise missing
     where, params = f"WHERE row_.{field.column} = %s", [value]
     if not staff:
         where, params = f"{where} AND row_.status = %s", [*params, Status.PUBLISHED]
     found = _instances(Product, where, params, related="category")
     if not found:
-        raise Product.DoesNotExist(f"No product with {name} {value!r}.")
+        raise missing
     product = found[0]
     variants = _related_rows(ProductVariant, product.pk, order="position, id")
     if staff:
@@ -574,10 +575,8 @@ def category_ids_under(slug: str) -> list[int] | None:
     """
     children: dict[int | None, list[int]] = defaultdict(list)
     found = None
-    with connection.cursor() as cursor:  # as SQL, like the tree
-        cursor.execute(f"SELECT id, parent_id, slug FROM {Category._meta.db_table}")
-        categories = cursor.fetchall()
-    for pk, parent_id, category_slug in categories:
+    categories = _read(f"SELECT id, parent_id, slug FROM {Category._meta.db_table}", [])
+    for pk, parent_id, category_slug in categories:  # read as SQL, like the tree
         children[parent_id].append(pk)
         if category_slug == slug:
             found = pk

@@ -8,6 +8,7 @@ from django.db import IntegrityError
 from django.db.models import QuerySet
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import translate_validation
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -117,23 +118,26 @@ class ProductViewSet(viewsets.GenericViewSet):
         return selectors.products_visible(staff=True)  # writes: staff only
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
-        # The filters (and their ordering) belong to the list; a detail must not 400 on them.
-        return super().filter_queryset(queryset) if self.action == "list" else queryset
+        # The filters (and their ordering) belong to the list, which applies them itself (see
+        # `_list`); a detail must not 400 on them.
+        return queryset
 
     def list(self, request: Request) -> Response:
         return page_cache.cached_api_json(request, lambda: self._list().data) or self._list()
 
     def _list(self) -> Response:
-        products = self._browse_rows() or self.filter_queryset(self.get_queryset())
+        filterset = DjangoFilterBackend().get_filterset(self.request, self.get_queryset(), self)
+        if not filterset.is_valid():
+            raise translate_validation(filterset.errors)
+        products = self._browse_rows(filterset) or filterset.qs
         cards = selectors.product_cards(self.paginate_queryset(products), tags=True)
         absolute = s.absolute_urls(self.request)
         return self.get_paginated_response([s.product_card_data(card, absolute) for card in cards])
 
-    def _browse_rows(self) -> selectors.BrowseRows | None:
+    def _browse_rows(self, filterset: ProductFilter) -> selectors.BrowseRows | None:
         """A shopper's list that no filter but the category narrows, as `BrowseRows`."""
         if self._staff():
             return None
-        filterset = ProductFilter(self.request.query_params, request=self.request)
         order_by = filterset.browse_order(besides=("category",))
         if order_by is None:
             return None
