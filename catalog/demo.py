@@ -21,6 +21,7 @@ from django.db.models import Model
 from django.utils.text import slugify
 from PIL import Image, ImageDraw, ImageFilter
 
+from catalog import invalidation
 from catalog.models import (
     Category,
     Product,
@@ -30,7 +31,6 @@ from catalog.models import (
     StockMovement,
     Tag,
 )
-from catalog.page_cache import catalog_changed
 
 PHYSICAL = Product.Kind.PHYSICAL
 DIGITAL = Product.Kind.DIGITAL
@@ -1354,7 +1354,7 @@ def demo_catalog_seed(
             result.images += counts[1]
             result.ledger_rows += counts[2]
             result.products += len(rows)
-        catalog_changed()  # bulk writes send no signals
+        invalidation.everything_changed()  # bulk writes send no signals
 
     result.seconds = time.perf_counter() - started
     return result

@@ -1,8 +1,5 @@
 """Product filters shared by the API and the shop pages (django-filter)."""
 
-import copy
-import functools
-
 import django_filters
 from django import forms
 from django.db.models import F, QuerySet
@@ -29,31 +26,6 @@ class ProductFilterForm(forms.Form):
         return data
 
 
-class _SharedFilters(dict):
-    """A filterset's filters, copied for each request one level deep: django-filter copies them
-    all the way down (their choices, lookups and labels), 4% of the work of a shop list page.
-    Each copy still gets the filterset it serves; nothing else in them changes."""
-
-    def __deepcopy__(self, memo) -> dict:
-        return {name: self._copy(filter_) for name, filter_ in self.items()}
-
-    @staticmethod
-    def _copy(filter_: django_filters.Filter) -> django_filters.Filter:
-        copied = copy.copy(filter_)
-        if filter_.method is not None:
-            copied.method = filter_.method  # a filter by method calls it through the copy
-        return copied
-
-
-class _SharedFields(dict):
-    """A filter form's fields, shared by every request's form: Django copies them all the way
-    down for each form (their widgets, choices, validators and messages) in case a form changes
-    them, which this one never does."""
-
-    def __deepcopy__(self, memo) -> dict:
-        return dict(self)
-
-
 class ProductFilter(django_filters.FilterSet):
     """Filters of the product list (shop pages and API), with its sort orders."""
 
@@ -78,19 +50,6 @@ class ProductFilter(django_filters.FilterSet):
         form = ProductFilterForm
         fields = ["q", "category", "kind", "tag", "min_price", "max_price", "in_stock", "featured"]
 
-    @classmethod
-    @functools.cache
-    def _form_class(cls) -> type[forms.Form]:
-        fields = {name: filter_.field for name, filter_ in copy.deepcopy(cls.base_filters).items()}
-        form_class = type(f"{cls.__name__}Form", (cls._meta.form,), fields)
-        form_class.base_fields = _SharedFields(form_class.base_fields)
-        return form_class
-
-    def get_form_class(self) -> type[forms.Form]:
-        # django-filter builds a new form class for every request; these filters never change,
-        # so one class serves them all (about 0.3 ms of every product list).
-        return self._form_class()
-
     def filter_q(self, products: QuerySet, name: str, value: str) -> QuerySet:
         return selectors.filter_search(products, value)
 
@@ -110,22 +69,6 @@ class ProductFilter(django_filters.FilterSet):
     def filter_ordering(self, products, name, value):
         return products  # applied last, in `qs`, so that it sees the search relevance
 
-    def browse_order(self, besides: tuple[str, ...] = ()) -> list[str] | None:
-        """The sort order, as product fields, of a valid list that no filter narrows (search
-        words, kind, tag, price, stock, featured) other than `besides`, and that sorts by
-        columns: such a list can be read as `selectors.BrowseRows`. None for any other."""
-        if not self.form.is_valid():
-            return None
-        data = self.form.cleaned_data
-        if any(
-            data.get(name) not in (None, "")
-            for name in self.filters
-            if name != "ordering" and name not in besides
-        ):
-            return None
-        order_by = ORDERINGS[self.sort_order()][1]
-        return order_by if selectors.BrowseRows.can_order_by(order_by) else None
-
     def sort_order(self) -> str:
         """The sort order asked for (a key of ORDERINGS), else best match for a search and
         newest otherwise."""
@@ -143,6 +86,3 @@ class ProductFilter(django_filters.FilterSet):
         if choice in ("price", "-price"):
             products = selectors.with_min_price(products)
         return products.order_by(*ORDERINGS[choice][1])
-
-
-ProductFilter.base_filters = _SharedFilters(ProductFilter.base_filters)

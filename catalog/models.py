@@ -1,8 +1,10 @@
 """The goods: categories, products, their variants and media, and the stock ledger."""
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
+from operator import attrgetter
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
@@ -12,6 +14,8 @@ from django.db.models import F, Q
 from django.urls import get_script_prefix, reverse
 from imagekit.models import ImageSpecField
 from imagekit.processors import ResizeToFill, ResizeToFit
+
+from catalog.image_names import picture_url
 
 ZERO = Decimal("0.00")
 
@@ -91,7 +95,83 @@ class Tag(models.Model):
         return self.name
 
 
-class Product(models.Model):
+class ProductQuerySet(models.QuerySet):
+    def visible(self, *, staff: bool = False) -> "ProductQuerySet":
+        """What the asker may see: shoppers see published products only, staff every product.
+        The one rule of the shop, the API, search and orders (`VariantQuerySet.buyable`)."""
+        return self if staff else self.filter(status=Product.Status.PUBLISHED)
+
+
+@dataclass(frozen=True)
+class StockState:
+    """What a shopper reads about stock: a code (the API's value, the modifier of the `stock`
+    CSS class), its words, and the count when the words give it.
+
+    The page cache relies on it: a stock movement that leaves every state a shopper reads as it
+    was changes nothing a shopper sees (`catalog.invalidation`).
+    """
+
+    code: str
+    label: str
+    count: int | None = None
+
+    CODES = ("in_stock", "low", "sold_out")
+
+
+IN_STOCK = StockState("in_stock", "In stock")
+FEW_LEFT = StockState("low", "Few left")
+SOLD_OUT = StockState("sold_out", "Sold out")
+
+
+class ProductRules:
+    """What a product's loaded variants and pictures mean to a shopper: its prices, its stock
+    and the picture that shows it.
+
+    Shared by `Product` as `catalog.selectors.product_get` loads it and by the light cards of
+    lists (`catalog.selectors.ProductCard`): both carry `active_variants` (in display order) and
+    `gallery` (pictures in display order; a card holds only the first).
+    """
+
+    active_variants: Sequence["VariantRules"]
+    gallery: Sequence
+
+    @property
+    def cheapest(self) -> "VariantRules | None":
+        """The lowest price; among equal prices the variant shown first."""
+        return min(self.active_variants, key=attrgetter("price"), default=None)
+
+    @property
+    def price_max(self) -> Decimal | None:
+        return max((v.price for v in self.active_variants), default=None)
+
+    @property
+    def price_varies(self) -> bool:
+        return len({v.price for v in self.active_variants}) > 1
+
+    @property
+    def in_stock(self) -> bool:
+        """Some variant can be bought now."""
+        return any(v.is_available for v in self.active_variants)
+
+    @property
+    def stock_state(self) -> StockState:
+        """Sold out only when no variant can be bought; a single variant's own state; "few
+        left" when every variant that can be bought is running low."""
+        variants = self.active_variants
+        if len(variants) == 1:
+            return variants[0].stock_state
+        available = [v for v in variants if v.is_available]
+        if not available:
+            return SOLD_OUT
+        return FEW_LEFT if all(v.is_low_on_stock for v in available) else IN_STOCK
+
+    @property
+    def picture(self):
+        """The first picture, or None."""
+        return self.gallery[0] if self.gallery else None
+
+
+class Product(ProductRules, models.Model):
     class Kind(models.TextChoices):
         PHYSICAL = "physical", "Physical goods"
         DIGITAL = "digital", "Digital download"
@@ -133,6 +213,8 @@ class Product(models.Model):
     # Weighted full-text document (name > tags > description), kept up to date by PostgreSQL
     # triggers (catalog/search.py). Stays empty on SQLite, where search falls back to LIKE.
     search_vector = SearchVectorField(null=True, editable=False)
+
+    objects = ProductQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -178,6 +260,21 @@ class VariantRules:
     def is_low_on_stock(self) -> bool:
         return self.track_inventory and self.stock <= self.low_stock_threshold
 
+    @property
+    def stock_state(self) -> StockState:
+        """What a shopper reads about this variant's stock."""
+        if not self.is_available:
+            return SOLD_OUT
+        if self.is_low_on_stock:
+            return StockState("low", f"Only {self.stock} left", self.stock)
+        return IN_STOCK
+
+
+class VariantQuerySet(models.QuerySet):
+    def buyable(self) -> "VariantQuerySet":
+        """Variants a shopper can put in a cart: active, of a product shoppers see."""
+        return self.filter(is_active=True, product__in=Product.objects.visible())
+
 
 class ProductVariant(VariantRules, models.Model):
     """What is actually sold: a SKU with its price and stock. Every product has at least one."""
@@ -219,6 +316,8 @@ class ProductVariant(VariantRules, models.Model):
     weight_grams = models.PositiveIntegerField(null=True, blank=True)
     position = models.PositiveIntegerField(default=0)
 
+    objects = VariantQuerySet.as_manager()
+
     class Meta:
         ordering = ["position", "pk"]
         constraints = [
@@ -247,6 +346,11 @@ class ProductVariant(VariantRules, models.Model):
                 if not f.primary_key and f.name != "stock"
             ]
         super().save(*args, **kwargs)
+
+    @property
+    def is_buyable(self) -> bool:
+        """Active, of a product shoppers see (`VariantQuerySet.buyable`, for one variant)."""
+        return self.is_active and self.product.is_published
 
 
 class ProductImage(models.Model):
@@ -281,6 +385,14 @@ class ProductImage(models.Model):
 
     def __str__(self) -> str:
         return self.alt_text or self.image.name
+
+    @property
+    def thumbnail_url(self) -> str:
+        return picture_url(ProductImage, "thumbnail", self.image.name)
+
+    @property
+    def large_url(self) -> str:
+        return picture_url(ProductImage, "large", self.image.name)
 
 
 class ProductModel3D(models.Model):

@@ -1,26 +1,68 @@
-"""Every saved or deleted row a shopper could see makes the catalogue's cached pages stale.
+"""Saved and deleted catalogue rows make the cached reads that show them stale, as
+`catalog.invalidation` says.
 
-Writes that bypass signals (`update()`, `bulk_update()`, `bulk_create()`) call
-`page_cache.catalog_changed()` themselves: see `catalog.services` and `catalog.demo`.
+Stock is saved by the stock services alone (`update_fields=["stock"]`): they know what a shopper
+read before, and tell `catalog.invalidation` themselves. Writes that bypass signals (`update()`,
+`bulk_update()`, `bulk_create()`) do the same: see `catalog.services` and `catalog.demo`.
 """
 
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
-from catalog import page_cache
+from catalog import invalidation
 from catalog.models import Category, Product, ProductImage, ProductModel3D, ProductVariant, Tag
 
-SHOWN_TO_SHOPPERS = (Category, Product, ProductImage, ProductModel3D, ProductVariant, Tag)
+STOCK_ONLY = frozenset({"stock"})
 
 
-def catalog_row_changed(sender, **kwargs) -> None:
-    page_cache.catalog_changed()
+def product_saving(sender, instance: Product, raw: bool = False, **kwargs) -> None:
+    """A product that moves to another slug or category leaves the reads of the old ones."""
+    if raw or instance.pk is None:
+        return
+    before = Product.objects.filter(pk=instance.pk).values_list("slug", "category_id").first()
+    if before is not None and before != (instance.slug, instance.category_id):
+        invalidation.products_shown_as([(instance.pk, *before)])
+
+
+def product_saved(sender, instance: Product, **kwargs) -> None:
+    invalidation.product_changed(instance)
+
+
+def part_of_product_saved(sender, instance, update_fields=None, **kwargs) -> None:
+    """A variant, picture or 3D model saved or deleted; not a variant's stock (see above)."""
+    if update_fields is not None and frozenset(update_fields) <= STOCK_ONLY:
+        return
+    invalidation.product_id_changed(instance.product_id)
+
+
+def product_tags_changed(sender, instance, action: str, reverse: bool, pk_set, **kwargs) -> None:
+    if not action.startswith("post_"):
+        return
+    if not reverse:  # product.tags changed
+        invalidation.product_changed(instance)
+    elif pk_set is None:  # tag.products cleared: which products had it is no longer known
+        invalidation.everything_changed()
+    else:  # tag.products changed
+        for product_id in pk_set:
+            invalidation.product_id_changed(product_id)
+
+
+def structure_changed(sender, **kwargs) -> None:
+    invalidation.everything_changed()
 
 
 def connect() -> None:
-    for model in SHOWN_TO_SHOPPERS:
-        uid = f"catalog_page_cache_{model.__name__}"
-        post_save.connect(catalog_row_changed, sender=model, dispatch_uid=f"{uid}_save")
-        post_delete.connect(catalog_row_changed, sender=model, dispatch_uid=f"{uid}_delete")
+    uid = "catalog_page_cache"
+    pre_save.connect(product_saving, sender=Product, dispatch_uid=f"{uid}_product_saving")
+    for signal, name in ((post_save, "save"), (post_delete, "delete")):
+        signal.connect(product_saved, sender=Product, dispatch_uid=f"{uid}_product_{name}")
+        for model in (ProductVariant, ProductImage, ProductModel3D):
+            signal.connect(
+                part_of_product_saved, sender=model, dispatch_uid=f"{uid}_{model.__name__}_{name}"
+            )
+        for model in (Category, Tag):
+            signal.connect(
+                structure_changed, sender=model, dispatch_uid=f"{uid}_{model.__name__}_{name}"
+            )
     m2m_changed.connect(
-        catalog_row_changed, sender=Product.tags.through, dispatch_uid="catalog_page_cache_tags"
+        product_tags_changed, sender=Product.tags.through, dispatch_uid=f"{uid}_product_tags"
     )

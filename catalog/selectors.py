@@ -1,23 +1,25 @@
-"""Every non-trivial read of the catalogue, with the joins and the reads its pages need."""
+"""Every non-trivial read of the catalogue, with the joins and the reads its pages need.
+
+Reads go through Django's public query API only. Lists read their page of products as plain
+values (`values_list`) into light cards; a product page reads the model with
+`select_related` and `prefetch_related(Prefetch(..., to_attr=...))`.
+"""
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache, cached_property
-from operator import attrgetter
+from functools import cached_property
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
-from django.db import connection
 from django.db.models import (
     Case,
     Exists,
     F,
     FloatField,
-    Model,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -33,20 +35,14 @@ from catalog.models import (
     Product,
     ProductImage,
     ProductModel3D,
+    ProductRules,
     ProductVariant,
     Tag,
     VariantRules,
-    product_url,
     product_urls,
 )
 
 Status = Product.Status
-
-
-def products_visible(*, staff: bool = False) -> QuerySet[Product]:
-    """Shoppers see published products only; staff see every product."""
-    products = Product.objects.all()
-    return products if staff else products.filter(status=Status.PUBLISHED)
 
 
 def _active_variants() -> QuerySet[ProductVariant]:
@@ -63,14 +59,20 @@ def with_min_price(products: QuerySet[Product]) -> QuerySet[Product]:
 # --- Product cards ------------------------------------------------------------------------------
 #
 # Lists show 24 products or more on a page: they are read as plain values (no model instances)
-# into the small objects below, in three queries (four with tags) whatever the page size. They
-# are not frozen: a page makes hundreds of them (a phone case has a variant per model), and a
-# frozen dataclass takes several times as long to make. Nothing changes them once made.
+# into the small objects below, in four queries (five with tags) whatever the page size. A card
+# carries what `ProductRules` reads, as a `Product` from `product_get` does, so a card template
+# or output serves both.
 
 
 @dataclass(slots=True)
 class CategoryRef:
     id: int
+    name: str
+    slug: str
+
+
+@dataclass(slots=True)
+class TagRef:
     name: str
     slug: str
 
@@ -105,7 +107,7 @@ class CardPicture:
 
 
 @dataclass
-class ProductCard:
+class ProductCard(ProductRules):
     """What a list shows of a product (shop pages and `GET /api/v1/products`)."""
 
     id: int
@@ -114,72 +116,51 @@ class ProductCard:
     kind: str
     is_featured: bool
     category: CategoryRef | None
-    variants: Sequence[VariantRules]  # the active ones, in display order
-    picture: CardPicture | None
-    tags: list[str]  # slugs, when asked for
-    url: str  # its page
+    active_variants: Sequence[CardVariant]
+    gallery: list[CardPicture]  # the first picture, if any
+    tag_list: list[TagRef]  # when asked for
+    url: str
 
-    @cached_property
-    def cheapest(self) -> VariantRules | None:
-        """The lowest price; among equal prices the variant shown first."""
-        return min(self.variants, key=attrgetter("price"), default=None)
-
-    @property
-    def price_max(self) -> Decimal | None:
-        return max((v.price for v in self.variants), default=None)
-
-    @property
-    def price_varies(self) -> bool:
-        return len({v.price for v in self.variants}) > 1
+    def get_absolute_url(self) -> str:
+        return self.url
 
 
-def card_of(product: Product) -> ProductCard:
-    """The card of a product from `product_get`."""
-    first = product.gallery[0] if product.gallery else None
-    category = product.category
-    return ProductCard(
-        id=product.pk,
-        name=product.name,
-        slug=product.slug,
-        kind=product.kind,
-        is_featured=product.is_featured,
-        category=CategoryRef(category.pk, category.name, category.slug) if category else None,
-        variants=product.active_variants,
-        picture=CardPicture(first.image.name, first.alt_text) if first else None,
-        tags=[tag.slug for tag in product.tag_list],
-        url=product_url(product.slug),
-    )
+# The columns a card reads, in the order `product_cards` unpacks them.
+CARD_FIELDS = (
+    "pk",
+    "name",
+    "slug",
+    "kind",
+    "is_featured",
+    "category_id",
+    "category__name",
+    "category__slug",
+)
+CARD_VARIANT_FIELDS = (
+    "product_id",
+    "price",
+    "compare_at_price",
+    "currency",
+    "stock",
+    "low_stock_threshold",
+    "track_inventory",
+)
 
 
-CARD_FIELDS = ("pk", "name", "slug", "kind", "is_featured", "category_id")
-CARD_CATEGORY_FIELDS = ("category__name", "category__slug")
-
-
-def card_rows(products: QuerySet[Product], *, category_names: bool = True) -> QuerySet:
-    """The rows `product_cards` needs, as values (see `CardPaginator` to page through them).
-
-    Without `category_names` the category is not joined in: for callers that have the
-    categories at hand (a list page's tree) and give them to `product_cards`.
-    """
-    return products.values_list(*CARD_FIELDS, *(CARD_CATEGORY_FIELDS if category_names else ()))
+def card_rows(products: QuerySet[Product]) -> QuerySet:
+    """The rows `product_cards` makes cards of (slice them to a page first)."""
+    return products.values_list(*CARD_FIELDS)
 
 
 class CardPaginator(Paginator):
-    """Pages of `card_rows(products)`, counted on `products` alone: the rows join the category,
-    which the count does not need (on a category of 3,000 products, a third of its time).
-    `BrowseRows` are paged as they are (without category names)."""
+    """Pages of `products` as card rows (`product_cards` makes the cards of a page).
 
-    def __init__(
-        self,
-        products: "QuerySet[Product] | BrowseRows",
-        per_page: int,
-        *,
-        category_names: bool = True,
-    ) -> None:
-        if isinstance(products, QuerySet):
-            super().__init__(card_rows(products, category_names=category_names), per_page)
-        else:
-            super().__init__(products, per_page)
+    The rows join the category for its name; the count, on `products` alone, does not (on a
+    category of thousands of products the join is a third of the count's time).
+    """
+
+    def __init__(self, products: QuerySet[Product], per_page: int) -> None:
+        super().__init__(card_rows(products), per_page)
         self.products = products
 
     @cached_property
@@ -187,100 +168,28 @@ class CardPaginator(Paginator):
         return self.products.count()
 
 
-class BrowseRows:
-    """`card_rows(...)` of the published products (of `category_ids`, when given) in the order
-    of `order_by` (field names, as `order_by()` takes them), for `CardPaginator`: a count and a
-    slice, each one query written as SQL.
-
-    For the lists no filter narrows, the most common pages (a shelf, newest first): building
-    their two queries through the ORM costs more than running them.
-    """
-
-    ordered = True  # for Paginator
-
-    def __init__(
-        self,
-        order_by: Sequence[str],
-        category_ids: list[int] | None = None,
-        *,
-        category_names: bool = True,
-    ) -> None:
-        self.where = "product.status = %s"
-        self.params: list = [Status.PUBLISHED]
-        if category_ids is not None:
-            # `IN (NULL)` matches nothing, as an empty list of categories must.
-            marks = ", ".join(["%s"] * len(category_ids)) or "NULL"
-            self.where += f" AND product.category_id IN ({marks})"
-            self.params += category_ids
-        self.order = ", ".join(
-            f"product.{_column(name[1:])} DESC"
-            if name.startswith("-")
-            else f"product.{_column(name)}"
-            for name in order_by
-        )
-        self.columns = ", ".join(f"product.{_column(name)}" for name in CARD_FIELDS)
-        self.tables = f"{PRODUCT_TABLE} product"
-        if category_names:
-            self.columns += ", category.name, category.slug"
-            self.tables += (
-                f" LEFT JOIN {Category._meta.db_table} category"
-                " ON category.id = product.category_id"
-            )
-
-    @staticmethod
-    def can_order_by(order_by: Sequence) -> bool:
-        """Whether `order_by` names only columns of products (not annotations, expressions)."""
-        return all(isinstance(name, str) and _column(name.lstrip("-")) for name in order_by)
-
-    def count(self) -> int:
-        sql = f"SELECT COUNT(*) FROM {PRODUCT_TABLE} product WHERE {self.where}"
-        return _read(sql, self.params)[0][0]
-
-    def __getitem__(self, rows: slice) -> list[tuple]:
-        return _read(
-            f"SELECT {self.columns} FROM {self.tables} WHERE {self.where}"
-            f" ORDER BY {self.order} LIMIT %s OFFSET %s",
-            [*self.params, rows.stop - rows.start, rows.start],
-        )
-
-
-PRODUCT_TABLE = Product._meta.db_table
-
-
-def _column(name: str) -> str | None:
-    """The column of a product field (`pk` included), None for any other name."""
-    try:
-        return Product._meta.pk.column if name == "pk" else Product._meta.get_field(name).column
-    except FieldDoesNotExist:
-        return None
-
-
-def product_cards(
-    rows: Iterable[tuple], *, tags: bool = False, categories: Mapping[int, Category] | None = None
-) -> list[ProductCard]:
-    """The cards of `card_rows` (already sliced to a page): variants and first pictures in one
-    query each, tag slugs in one more when asked for (none for an empty page). Rows read without
-    category names need the `categories` by id."""
+def product_cards(rows: Iterable[tuple], *, tags: bool = False) -> list[ProductCard]:
+    """The cards of a page of `CardPaginator` rows: the active variants and the first pictures
+    in one query each, tags in one more when asked for (none for an empty page)."""
     rows = list(rows)
     ids = [row[0] for row in rows]
     variants: dict[int, list[CardVariant]] = defaultdict(list)
-    pictures: dict[int, CardPicture] = {}
-    slugs: dict[int, list[str]] = defaultdict(list)
+    pictures: dict[int, list[CardPicture]] = {}
+    tag_lists: dict[int, list[TagRef]] = defaultdict(list)
     if ids:
-        for product_id, price, compare_at, currency, stock, threshold, tracked in _card_read(
-            VARIANTS_SQL, ids
+        active = ProductVariant.objects.filter(product_id__in=ids, is_active=True)
+        for product_id, *values in active.order_by("position", "pk").values_list(
+            *CARD_VARIANT_FIELDS
         ):
-            variants[product_id].append(
-                CardVariant(
-                    _decimal(price), _decimal(compare_at), currency, stock, threshold, bool(tracked)
-                )
-            )
+            variants[product_id].append(CardVariant(*values))
         # In reverse display order, so that the first picture is the one that stays.
-        for product_id, name, alt_text in _card_read(PICTURES_SQL, ids):
-            pictures[product_id] = CardPicture(name, alt_text)
+        images = ProductImage.objects.filter(product_id__in=ids).order_by("-position", "-pk")
+        for product_id, name, alt_text in images.values_list("product_id", "image", "alt_text"):
+            pictures[product_id] = [CardPicture(name, alt_text)]
         if tags:
-            for product_id, slug in _card_read(TAGS_SQL, ids):
-                slugs[product_id].append(slug)
+            links = Product.tags.through.objects.filter(product_id__in=ids).order_by("tag__name")
+            for product_id, name, slug in links.values_list("product_id", "tag__name", "tag__slug"):
+                tag_lists[product_id].append(TagRef(name, slug))
     url_of = product_urls()
     return [
         ProductCard(
@@ -288,65 +197,15 @@ def product_cards(
             name=name,
             slug=slug,
             kind=kind,
-            is_featured=bool(is_featured),
-            category=_category_ref(category_id, named, categories),
-            variants=variants[pk],
-            picture=pictures.get(pk),
-            tags=slugs[pk],
+            is_featured=is_featured,
+            category=None if category_id is None else CategoryRef(category_id, *category),
+            active_variants=variants[pk],
+            gallery=pictures.get(pk, []),
+            tag_list=tag_lists[pk],
             url=url_of(slug),
         )
-        for pk, name, slug, kind, is_featured, category_id, *named in rows
+        for pk, name, slug, kind, is_featured, category_id, *category in rows
     ]
-
-
-def _category_ref(
-    category_id: int | None, named: list, categories: Mapping[int, Category] | None
-) -> CategoryRef | None:
-    if category_id is None:
-        return None
-    if categories is None:
-        return CategoryRef(category_id, *named)
-    category = categories.get(category_id)  # a shelf outside the tree (a loop) has no name here
-    return CategoryRef(category.pk, category.name, category.slug) if category else None
-
-
-# The reads behind the cards have a fixed shape: written as SQL, each costs a third of the time
-# the ORM takes to build the same query (measured on a page of 24 cards). `{ids}` stands for the
-# page's product ids.
-VARIANTS_SQL = (
-    "SELECT product_id, price, compare_at_price, currency, stock, low_stock_threshold,"
-    f" track_inventory FROM {ProductVariant._meta.db_table}"
-    " WHERE is_active AND product_id IN ({ids}) ORDER BY position, id"
-)
-PICTURES_SQL = (
-    f"SELECT product_id, image, alt_text FROM {ProductImage._meta.db_table}"
-    " WHERE product_id IN ({ids}) ORDER BY position DESC, id DESC"
-)
-TAGS_SQL = (
-    f"SELECT link.product_id, tag.slug FROM {Product.tags.through._meta.db_table} link"
-    f" JOIN {Tag._meta.db_table} tag ON tag.id = link.tag_id"
-    " WHERE link.product_id IN ({ids}) ORDER BY tag.name"
-)
-
-
-def _card_read(sql: str, ids: list[int]) -> list[tuple]:
-    return _read(sql.format(ids=", ".join(["%s"] * len(ids))), ids)
-
-
-def _read(sql: str, params: list) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-def _decimal(value) -> Decimal | None:
-    """Prices as Decimal: PostgreSQL gives them so, SQLite gives plain numbers."""
-    if value is None or isinstance(value, Decimal):
-        return value
-    return Decimal(str(value)).quantize(CENT)
-
-
-CENT = Decimal("0.01")
 
 
 def product_get(*, staff: bool = False, **lookup) -> Product:
@@ -354,110 +213,51 @@ def product_get(*, staff: bool = False, **lookup) -> Product:
     Raises Product.DoesNotExist.
 
     Sets `active_variants` (staff also get `all_variants`, including those taken off sale), the
-    images in `gallery` (each with `thumbnail_url` and `large_url`), the tags in `tag_list` and
-    the active 3D models in `active_models_3d`.
+    images in `gallery`, the tags in `tag_list` and the active 3D models in `active_models_3d`.
     Five queries.
     """
-    ((name, value),) = lookup.items()
-    missing = Product.DoesNotExist(f"No product with {name} {value!r}.")
-    field = Product._meta.pk if name == "pk" else Product._meta.get_field(name)
-    try:
-        value = field.get_prep_value(value)
-    except (TypeError, ValueError):  # not a number, for the id
-        raise missing from None
-    if isinstance(value, int):  # beyond the column's range, as the ORM answers: no such product
-        low, high = connection.ops.integer_field_range(field.get_internal_type())
-        if not low <= value <= high:
-            raise missing
-    where, params = f"WHERE row_.{field.column} = %s", [value]
-    if not staff:
-        where, params = f"{where} AND row_.status = %s", [*params, Status.PUBLISHED]
-    found = _instances(Product, where, params, related="category")
-    if not found:
-        raise missing
-    product = found[0]
-    variants = _related_rows(ProductVariant, product.pk, order="position, id")
-    if staff:
-        product.all_variants = variants
-    product.active_variants = [v for v in variants if v.is_active]
-    product.gallery = _related_rows(ProductImage, product.pk, order="position, id")
-    for image in product.gallery:
-        image.thumbnail_url = picture_url(ProductImage, "thumbnail", image.image.name)
-        image.large_url = picture_url(ProductImage, "large", image.image.name)
-    product.active_models_3d = [
-        model
-        for model in _related_rows(ProductModel3D, product.pk, order="created_at DESC, id DESC")
-        if model.is_active
-    ]
-    product.tag_list = _instances(
-        Tag,
-        f"JOIN {Product.tags.through._meta.db_table} link ON link.tag_id = row_.id"
-        " WHERE link.product_id = %s ORDER BY row_.name",
-        [product.pk],
+    variants = ProductVariant.objects.order_by("position", "pk")
+    product = (
+        Product.objects.visible(staff=staff)
+        .select_related("category")
+        .prefetch_related(
+            Prefetch(
+                "variants",
+                queryset=variants if staff else variants.filter(is_active=True),
+                to_attr="variant_list",
+            ),
+            Prefetch(
+                "images",
+                queryset=ProductImage.objects.order_by("position", "pk"),
+                to_attr="gallery",
+            ),
+            Prefetch(
+                "models_3d",
+                queryset=ProductModel3D.objects.filter(is_active=True),
+                to_attr="active_models_3d",
+            ),
+            Prefetch("tags", queryset=Tag.objects.order_by("name"), to_attr="tag_list"),
+        )
+        .get(**lookup)
     )
+    product.active_variants = [v for v in product.variant_list if v.is_active]
+    if staff:
+        product.all_variants = product.variant_list
     return product
 
 
-def _related_rows(model, product_id: int, *, order: str) -> list:
-    """A product's rows of `model`, read with plain SQL: a product page makes four such reads,
-    and building each through the ORM costs about four times the query itself."""
-    return _instances(model, f"WHERE row_.product_id = %s ORDER BY {order}", [product_id])
-
-
-def _instances(
-    model: type[Model],
-    joins_where_order: str,
-    params: list,
-    *,
-    related: str | None = None,
-    before: str = "",
-) -> list:
-    """Instances of `model` from `SELECT <its columns> FROM <its table> row_ <joins_where_order>`
-    (after `before`, for a WITH clause), with the object of its foreign key `related` joined in
-    as `select_related()` would.
-
-    As the ORM would read them, less its building of the query and matching of the columns to
-    the fields on every call (most of the time of a small read): the columns are the models', in
-    their fields' order.
-    """
-    columns, names = _model_columns(model, "row_")
-    fields = [field.get_col(model._meta.db_table) for field in model._meta.concrete_fields]
-    joins = ""
-    if related:
-        foreign_key = model._meta.get_field(related)
-        other = foreign_key.related_model
-        other_columns, other_names = _model_columns(other, "rel_")
-        columns += f", {other_columns}"
-        fields += [field.get_col(other._meta.db_table) for field in other._meta.concrete_fields]
-        joins = (
-            f" LEFT JOIN {other._meta.db_table} rel_"
-            f" ON rel_.{other._meta.pk.column} = row_.{foreign_key.column}"
-        )
-    table = model._meta.db_table
-    rows = _read(f"{before}SELECT {columns} FROM {table} row_{joins} {joins_where_order}", params)
-    # The database's values as the fields hold them (JSON, and on SQLite dates and decimals).
-    compiler = connection.ops.compiler("SQLCompiler")(model.objects.none().query, connection, None)
-    converters = compiler.get_converters(fields)
-    if converters:
-        rows = compiler.apply_converters(rows, converters)
-    alias, count = connection.alias, len(names)
-    instances = []
-    for row in rows:
-        instance = model.from_db(alias, names, row[:count])
-        if related:
-            found = row[count] is not None  # the related row's id: none without one
-            foreign_key.set_cached_value(
-                instance, other.from_db(alias, other_names, row[count:]) if found else None
-            )
-        instances.append(instance)
-    return instances
-
-
-@cache
-def _model_columns(model: type[Model], alias: str) -> tuple[str, list[str]]:
-    fields = model._meta.concrete_fields
-    quote = connection.ops.quote_name
-    return ", ".join(f"{alias}.{quote(f.column)}" for f in fields), [f.attname for f in fields]
+CATEGORY_PATH_SQL = """
+WITH RECURSIVE path (id, parent_id, depth) AS (
+    SELECT id, parent_id, 0 FROM catalog_category WHERE id = %s
+    UNION ALL
+    SELECT parent.id, parent.parent_id, path.depth + 1
+    FROM catalog_category parent JOIN path ON parent.id = path.parent_id
+    WHERE path.depth < 100
+)
+SELECT category.* FROM catalog_category category
+JOIN path ON path.id = category.id
+ORDER BY path.depth DESC
+"""
 
 
 def category_path(category: Category) -> list[Category]:
@@ -465,19 +265,7 @@ def category_path(category: Category) -> list[Category]:
     one (a recursive query up the parents, cut off at 100 levels in case of a loop)."""
     if category.parent_id is None:
         return [category]
-    table = Category._meta.db_table
-    return _instances(
-        Category,
-        "JOIN path ON path.id = row_.id ORDER BY path.depth DESC",
-        [category.pk],
-        before=(
-            "WITH RECURSIVE path (id, parent_id, depth) AS ("
-            f" SELECT id, parent_id, 0 FROM {table} WHERE id = %s"
-            " UNION ALL"
-            f" SELECT parent.id, parent.parent_id, path.depth + 1 FROM {table} parent"
-            " JOIN path ON parent.id = path.parent_id WHERE path.depth < 100) "
-        ),
-    )
+    return list(Category.objects.raw(CATEGORY_PATH_SQL, [category.pk]))
 
 
 def filter_in_stock(products: QuerySet[Product], in_stock: bool) -> QuerySet[Product]:
@@ -537,25 +325,13 @@ class CategoryNode:
 
 def category_tree() -> list[CategoryNode]:
     """All categories as a tree of nodes, in their display order (one query)."""
-    # Read as SQL, like the cards: every list page and product API filter needs the tree.
-    categories = _instances(Category, "ORDER BY row_.position, row_.name", [])
+    categories = Category.objects.order_by("position", "name")
     nodes = {c.pk: CategoryNode(c) for c in categories}
     roots = []
     for node in nodes.values():
         parent = nodes.get(node.category.parent_id)
         (parent.children if parent else roots).append(node)
     return roots
-
-
-def category_index(tree: list[CategoryNode]) -> dict[int, Category]:
-    """Every category of a loaded tree, by id."""
-    index = {}
-    waiting = list(tree)
-    while waiting:
-        node = waiting.pop()
-        index[node.category.pk] = node.category
-        waiting.extend(node.children)
-    return index
 
 
 def category_node_find(tree: list[CategoryNode], slug: str) -> CategoryNode | None:
@@ -575,8 +351,8 @@ def category_ids_under(slug: str) -> list[int] | None:
     """
     children: dict[int | None, list[int]] = defaultdict(list)
     found = None
-    categories = _read(f"SELECT id, parent_id, slug FROM {Category._meta.db_table}", [])
-    for pk, parent_id, category_slug in categories:  # read as SQL, like the tree
+    categories = Category.objects.values_list("pk", "parent_id", "slug")
+    for pk, parent_id, category_slug in categories:
         children[parent_id].append(pk)
         if category_slug == slug:
             found = pk

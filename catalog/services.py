@@ -4,8 +4,9 @@ Stock changes only here, and every change is one `StockMovement` row. Functions 
 stock of several variants lock their rows in primary-key order, so two orders for overlapping
 goods cannot deadlock and cannot both take the last item.
 
-Saved and deleted rows make the cached catalogue pages stale through `catalog.receivers`; the
-writes here that send no signal (`update()`, `bulk_update()`) call `catalog_changed()` themselves.
+Saved and deleted rows make the cached reads that show them stale through `catalog.receivers`;
+stock movements, and the writes here that send no signal (`update()`, `bulk_update()`), tell
+`catalog.invalidation` themselves.
 """
 
 from collections.abc import Iterable, Mapping
@@ -16,9 +17,9 @@ from django.db.models import ProtectedError, RestrictedError
 from django.utils import timezone
 from django.utils.text import slugify
 
+from catalog import invalidation
 from catalog.exceptions import CatalogError, InsufficientStock, StockNotTracked
 from catalog.models import Category, Product, ProductVariant, StockMovement, Tag
-from catalog.page_cache import catalog_changed
 
 Reason = StockMovement.Reason
 MAX_STOCK = 2_147_483_647  # the stock column is a 32-bit integer on every database
@@ -56,9 +57,12 @@ def _apply(
     """Change a locked variant's stock in memory and return its (unsaved) ledger row.
 
     The caller saves both: one variant with `save(update_fields=["stock"])`, many with
-    `_save_movements`, so an order of any size costs the same number of queries.
+    `_save_movements`, so an order of any size costs the same number of queries. The cached
+    reads of the product go stale when the transaction commits, if shoppers would see the change.
     """
+    shown_before = variant.stock_state
     variant.stock += delta
+    invalidation.stock_moved(variant, shown_before)
     return StockMovement(
         variant=variant,
         delta=delta,
@@ -213,7 +217,7 @@ def stock_reserve(*, lines: Iterable[StockLine], reference: str, user=None) -> l
         variant = variants.get(variant_id)
         if variant is None:
             shortages.append({"variant_id": variant_id, "requested": quantity, "available": 0})
-        elif not variant.is_active or not variant.product.is_published:
+        elif not variant.is_buyable:
             shortages.append({**_shortage(variant, quantity), "available": 0})
         elif variant.track_inventory and variant.stock < quantity:
             shortages.append(_shortage(variant, quantity))
@@ -259,7 +263,6 @@ def _save_movements(movements: list[StockMovement]) -> list[StockMovement]:
     """Write the new stock of the (locked) variants and their ledger rows: two queries."""
     if movements:
         ProductVariant.objects.bulk_update([m.variant for m in movements], ["stock"])
-        catalog_changed()
     return StockMovement.objects.bulk_create(movements)
 
 
@@ -357,7 +360,7 @@ def variant_delete(*, variant: ProductVariant) -> bool:
             variant.delete()
     except (ProtectedError, RestrictedError):
         ProductVariant.objects.filter(pk=variant.pk).update(is_active=False)
-        catalog_changed()
+        invalidation.product_id_changed(variant.product_id)
         variant.is_active = False
         return False
     return True
@@ -422,7 +425,7 @@ def product_update(
             )
             kept.add(saved.pk)
         if product.variants.exclude(pk__in=kept).update(is_active=False):
-            catalog_changed()
+            invalidation.product_changed(product)
     return product
 
 
@@ -445,17 +448,15 @@ def product_set_status(*, products, status: str) -> int:
     """Publish, archive or unpublish many products at once. Returns how many changed."""
     if status not in Product.Status.values:
         raise ValueError(f"Unknown status {status!r}.")
-    changed = products.exclude(status=status).update(status=status, updated_at=timezone.now())
-    if changed:
-        catalog_changed()
-    return changed
+    products = products.exclude(status=status)
+    invalidation.products_changed(products)
+    return products.update(status=status, updated_at=timezone.now())
 
 
 def product_set_featured(*, products, featured: bool) -> int:
-    changed = products.exclude(is_featured=featured).update(is_featured=featured)
-    if changed:
-        catalog_changed()
-    return changed
+    products = products.exclude(is_featured=featured)
+    invalidation.products_changed(products)
+    return products.update(is_featured=featured)
 
 
 def category_create(*, name: str, parent: Category | None = None, **fields) -> Category:

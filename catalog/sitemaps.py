@@ -3,7 +3,6 @@
 from django.contrib.sitemaps import Sitemap
 from django.db.models import QuerySet
 
-from catalog import selectors
 from catalog.models import Category, Product
 
 
@@ -12,7 +11,7 @@ class ProductSitemap(Sitemap):
     priority = 0.8
 
     def items(self) -> QuerySet[Product]:
-        return selectors.products_visible().only("slug", "updated_at").order_by("pk")
+        return Product.objects.visible().only("slug", "updated_at").order_by("pk")
 
     def lastmod(self, product: Product):
         return product.updated_at

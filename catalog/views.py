@@ -12,11 +12,10 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils.text import Truncator
 
-from catalog import selectors
+from catalog import invalidation, selectors
 from catalog.filters import ORDERINGS, ProductFilter
 from catalog.models import Category, Product, ProductImage, ProductVariant
 from catalog.page_cache import cached_page
-from catalog.selectors import CategoryNode
 
 PAGE_SIZE = 24
 FEATURED_COUNT = 8
@@ -30,7 +29,7 @@ KEPT_PARAMS = ("q", "tag", "featured")
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    featured = selectors.card_rows(selectors.products_visible().filter(is_featured=True))
+    featured = selectors.card_rows(Product.objects.visible().filter(is_featured=True))
     return render(
         request,
         "catalog/home.html",
@@ -41,19 +40,18 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-@cached_page
+@cached_page(lambda request: invalidation.any_list())
 def product_list(request: HttpRequest) -> HttpResponse:
     tree = selectors.category_tree()
     return _product_list_page(
         request,
-        tree=tree,
         page_kind="all",
         heading="All products",
         sub_categories=[node.category for node in tree],
     )
 
 
-@cached_page
+@cached_page(lambda request, slug: invalidation.category_lists(slug))
 def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     tree = selectors.category_tree()
     node = selectors.category_node_find(tree, slug)
@@ -61,7 +59,6 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404("No such category.")
     return _product_list_page(
         request,
-        tree=tree,
         page_kind="category",
         heading=node.category.name,
         category=node.category,
@@ -71,7 +68,7 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@cached_page
+@cached_page(lambda request: invalidation.any_list())
 def search(request: HttpRequest) -> HttpResponse:
     tree = selectors.category_tree()
     text = request.GET.get("q", "").strip()
@@ -82,7 +79,6 @@ def search(request: HttpRequest) -> HttpResponse:
     category_ids = node.descendant_ids() if node else ([] if slug else None)
     return _product_list_page(
         request,
-        tree=tree,
         page_kind="search",
         heading=f"Results for “{text}”" if text else "Search",
         category=node.category if node else None,
@@ -92,7 +88,7 @@ def search(request: HttpRequest) -> HttpResponse:
     )
 
 
-@cached_page
+@cached_page(lambda request, slug: invalidation.product_by_slug(slug))
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         product = selectors.product_get(slug=slug, staff=request.user.is_staff)
@@ -142,7 +138,6 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def _product_list_page(
     request: HttpRequest,
     *,
-    tree: list[CategoryNode],
     page_kind: str,
     heading: str,
     sub_categories: list[Category],
@@ -153,19 +148,13 @@ def _product_list_page(
 ) -> HttpResponse:
     data = request.GET.copy()
     data.pop("category", None)  # handled above, from the path or against the loaded tree
-    filterset = ProductFilter(data, queryset=selectors.products_visible())
+    filterset = ProductFilter(data, queryset=Product.objects.visible())
     form = filterset.form
     valid = form.is_valid()
-
-    # A list no filter narrows is read with plain SQL. Either way the cards' categories come
-    # from the tree at hand rather than joined into the rows.
-    if order_by := filterset.browse_order():
-        products = selectors.BrowseRows(order_by, category_ids, category_names=False)
-    else:
-        products = filterset.qs
-        if category_ids is not None:
-            products = products.filter(category_id__in=category_ids)
-    paginator = selectors.CardPaginator(products, PAGE_SIZE, category_names=False)
+    products = filterset.qs
+    if category_ids is not None:
+        products = products.filter(category_id__in=category_ids)
+    paginator = selectors.CardPaginator(products, PAGE_SIZE)
     # A page number that is not a number shows the first page, one past the end the last.
     page = paginator.get_page(request.GET.get("page"))
     panel_active = any(request.GET.get(name) for name in PANEL_FILTERS)
@@ -188,9 +177,7 @@ def _product_list_page(
             "field_errors": {name: form.errors.get(name, ()) for name in PANEL_FIELDS},
             "kept_params": [(name, data[name]) for name in KEPT_PARAMS if data.get(name)],
             "page_obj": page,
-            "cards": selectors.product_cards(
-                page.object_list, categories=selectors.category_index(tree)
-            ),
+            "cards": selectors.product_cards(page.object_list),
             "query_without_page": f"?{query.urlencode()}" if query else "",
             "pagination": _pagination(query, page),
             "orderings": _orderings(search_text),

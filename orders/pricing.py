@@ -52,7 +52,7 @@ class Totals:
 
 def line_problem(variant: ProductVariant, quantity: int) -> tuple[str, int | None]:
     """Why this quantity of this variant cannot be bought now ("" if it can)."""
-    if not variant.is_active or variant.product.status != Product.Status.PUBLISHED:
+    if not variant.is_buyable:
         return "unavailable", 0
     if variant.currency != settings.STORE_CURRENCY:
         return "unavailable", 0

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from catalog import services as catalog_services
 from catalog.exceptions import InsufficientStock
-from catalog.models import Product, ProductVariant, StockMovement
+from catalog.models import ProductVariant, StockMovement
 from catalog.services import StockLine
 from orders import pricing, signals, tasks, tokens
 from orders.exceptions import (
@@ -82,9 +82,7 @@ def _locked_cart(cart: Cart) -> Cart:
 
 def _buyable_variant(variant_id) -> ProductVariant:
     variant = (
-        ProductVariant.objects.select_related("product")
-        .filter(pk=variant_id, is_active=True, product__status=Product.Status.PUBLISHED)
-        .first()
+        ProductVariant.objects.buyable().select_related("product").filter(pk=variant_id).first()
     )
     if variant is None:
         raise CartError(

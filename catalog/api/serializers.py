@@ -1,12 +1,13 @@
 """Catalogue API serializers: inputs validate requests, outputs render prefetched products.
 
 Outputs read only what `catalog.selectors` loaded (`product_get`: `active_variants`, `gallery`,
-`tag_list`, `active_models_3d`; lists: `product_cards`), so their queries are fixed.
+`tag_list`, `active_models_3d`; lists: `product_cards`), so their queries are fixed. Each
+output is the one definition of its shape: responses and the OpenAPI schema both come from it.
 """
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.conf import settings
@@ -14,41 +15,22 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from catalog import selectors
 from catalog.models import (
     Category,
     Product,
+    ProductImage,
+    ProductModel3D,
+    ProductRules,
     ProductVariant,
     StockMovement,
-    VariantRules,
+    StockState,
 )
-from catalog.selectors import ProductCard
+from catalog.money import CENT
 
 ZERO = Decimal("0.00")
 MONEY = {"max_digits": 12, "decimal_places": 2}
 # Integer columns are 32-bit on PostgreSQL: larger numbers must be a 400, not a database error.
 INT_MAX = 2**31 - 1
-
-
-class StockState:
-    IN_STOCK = "in_stock"
-    LOW = "low"
-    SOLD_OUT = "sold_out"
-    CHOICES = [IN_STOCK, LOW, SOLD_OUT]
-
-
-def variant_stock_state(variant: VariantRules) -> str:
-    if not variant.is_available:
-        return StockState.SOLD_OUT
-    return StockState.LOW if variant.is_low_on_stock else StockState.IN_STOCK
-
-
-def product_stock_state(variants: Sequence[VariantRules]) -> str:
-    """Sold out when no variant can be bought; low when every one that can is running low."""
-    states = {variant_stock_state(v) for v in variants} - {StockState.SOLD_OUT}
-    if not states:
-        return StockState.SOLD_OUT
-    return StockState.IN_STOCK if StockState.IN_STOCK in states else StockState.LOW
 
 
 # What `iri_to_uri` leaves as it is: a path made only of these needs no quoting.
@@ -74,6 +56,26 @@ def absolute_file_url(request, file) -> str | None:
     return request.build_absolute_uri(file.url)
 
 
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else str(value.quantize(CENT))
+
+
+URI = OpenApiTypes.URI
+NULLABLE_URI = {"type": "string", "format": "uri", "nullable": True}
+NULLABLE_MONEY = serializers.DecimalField(**MONEY, allow_null=True)
+STOCK_STATES = serializers.ChoiceField(choices=StockState.CODES)
+
+
+class AbsoluteUrls:
+    """Absolute URLs of the store's paths, worked out once per response (a list makes many)."""
+
+    def _absolute(self, location: str) -> str:
+        context = self.context
+        if "absolute" not in context:
+            context["absolute"] = absolute_urls(context["request"])
+        return context["absolute"](location)
+
+
 # --- Outputs ------------------------------------------------------------------------------------
 
 
@@ -83,9 +85,10 @@ class CategoryRefOutput(serializers.Serializer):
     slug = serializers.SlugField()
 
 
-class ProductListOutput(serializers.Serializer):
-    """A product card: the list renders it with `product_card_data`; the product page (from
-    `selectors.product_get`) through `ProductDetailOutput`."""
+class ProductListOutput(AbsoluteUrls, serializers.Serializer):
+    """A product as lists show it, from anything `ProductRules` reads: a card of
+    `selectors.product_cards(..., tags=True)`, or a product of `selectors.product_get` (the
+    first fields of `ProductDetailOutput`)."""
 
     id = serializers.IntegerField()
     name = serializers.CharField()
@@ -100,162 +103,47 @@ class ProductListOutput(serializers.Serializer):
         help_text="The former price of the cheapest variant when it is on sale, else null."
     )
     currency = serializers.SerializerMethodField()
-    in_stock = serializers.SerializerMethodField(help_text="Some variant can be bought now.")
+    in_stock = serializers.BooleanField(help_text="Some variant can be bought now.")
     stock_state = serializers.SerializerMethodField()
     thumbnail = serializers.SerializerMethodField(
-        help_text="400×400 WebP thumbnail of the first image."
+        help_text="400×400 WebP thumbnail of the first image; null without images."
     )
     url = serializers.SerializerMethodField(help_text="The product page.")
 
-    @staticmethod
-    def _cheapest(product: Product) -> ProductVariant | None:
-        # `active_variants` is in display order: among equal prices the first shown wins.
-        return min(product.active_variants, key=lambda v: v.price, default=None)
-
     @extend_schema_field(serializers.ListField(child=serializers.SlugField()))
-    def get_tags(self, product: Product) -> list[str]:
+    def get_tags(self, product: ProductRules) -> list[str]:
         return [tag.slug for tag in product.tag_list]
 
-    @extend_schema_field(serializers.DecimalField(**MONEY, allow_null=True))
-    def get_price(self, product: Product) -> str | None:
-        cheapest = self._cheapest(product)
+    @extend_schema_field(NULLABLE_MONEY)
+    def get_price(self, product: ProductRules) -> str | None:
+        cheapest = product.cheapest
         return _money(cheapest.price) if cheapest else None
 
-    @extend_schema_field(serializers.DecimalField(**MONEY, allow_null=True))
-    def get_price_max(self, product: Product) -> str | None:
-        prices = [v.price for v in product.active_variants]
-        return _money(max(prices)) if prices else None
+    @extend_schema_field(NULLABLE_MONEY)
+    def get_price_max(self, product: ProductRules) -> str | None:
+        return _money(product.price_max)
 
-    @extend_schema_field(serializers.DecimalField(**MONEY, allow_null=True))
-    def get_compare_at_price(self, product: Product) -> str | None:
-        cheapest = self._cheapest(product)
-        if cheapest is None or not cheapest.is_on_sale:
-            return None
-        return _money(cheapest.compare_at_price)
+    @extend_schema_field(NULLABLE_MONEY)
+    def get_compare_at_price(self, product: ProductRules) -> str | None:
+        cheapest = product.cheapest
+        return _money(cheapest.compare_at_price) if cheapest and cheapest.is_on_sale else None
 
-    def get_currency(self, product: Product) -> str:
-        cheapest = self._cheapest(product)
+    def get_currency(self, product: ProductRules) -> str:
+        cheapest = product.cheapest
         return cheapest.currency if cheapest else settings.STORE_CURRENCY
 
-    def get_in_stock(self, product: Product) -> bool:
-        return any(v.is_available for v in product.active_variants)
+    @extend_schema_field(STOCK_STATES)
+    def get_stock_state(self, product: ProductRules) -> str:
+        return product.stock_state.code
 
-    @extend_schema_field(serializers.ChoiceField(choices=StockState.CHOICES))
-    def get_stock_state(self, product: Product) -> str:
-        return product_stock_state(product.active_variants)
+    @extend_schema_field(NULLABLE_URI)
+    def get_thumbnail(self, product: ProductRules) -> str | None:
+        picture = product.picture
+        return self._absolute(picture.thumbnail_url) if picture else None
 
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_thumbnail(self, product: Product) -> str | None:
-        images = product.gallery
-        return absolute_file_url(self.context["request"], images[0].thumbnail) if images else None
-
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_url(self, product: Product) -> str:
-        return self.context["request"].build_absolute_uri(product.get_absolute_url())
-
-
-def product_card_data(card: ProductCard, absolute: Callable[[str], str]) -> dict:
-    """A card of `selectors.product_cards(..., tags=True)` as `ProductListOutput` shows it.
-
-    Written out rather than run through the serializer: a page of 24 cards costs a tenth of the
-    time (the serializer stays the documented shape; tests hold both to the same fields).
-    """
-    cheapest = card.cheapest
-    picture = card.picture
-    category = card.category
-    return {
-        "id": card.id,
-        "name": card.name,
-        "slug": card.slug,
-        "kind": card.kind,
-        "category": (
-            {"id": category.id, "name": category.name, "slug": category.slug} if category else None
-        ),
-        "tags": card.tags,
-        "is_featured": card.is_featured,
-        "price": _money(cheapest.price) if cheapest else None,
-        "price_max": _money(card.price_max) if cheapest else None,
-        "compare_at_price": (
-            _money(cheapest.compare_at_price) if cheapest and cheapest.is_on_sale else None
-        ),
-        "currency": cheapest.currency if cheapest else settings.STORE_CURRENCY,
-        "in_stock": any(v.is_available for v in card.variants),
-        "stock_state": product_stock_state(card.variants),
-        "thumbnail": absolute(picture.thumbnail_url) if picture else None,
-        "url": absolute(card.url),
-    }
-
-
-def product_detail_data(product: Product, request, *, staff: bool) -> dict:
-    """A product of `selectors.product_get` as `ProductDetailOutput` shows it: its card, then
-    the rest. Written out like the card (the serializer took a sixth of the request); tests hold
-    both to the same output."""
-    absolute = absolute_urls(request)
-    variants = product.all_variants if staff else product.active_variants
-    models = product.active_models_3d
-    data = product_card_data(selectors.card_of(product), absolute)
-    data.update(
-        description=product.description,
-        seo_title=product.seo_title,
-        seo_description=product.seo_description,
-        status=product.status,
-        created_at=DATETIME.to_representation(product.created_at),
-        updated_at=DATETIME.to_representation(product.updated_at),
-        variants=[_variant_data(variant, staff=staff) for variant in variants],
-        images=[
-            {
-                "id": image.pk,
-                "thumbnail": absolute(image.thumbnail_url),
-                "large": absolute(image.large_url),
-                "original": absolute(image.image.url),
-                "alt_text": image.alt_text,
-                "variant_id": image.variant_id,
-            }
-            for image in product.gallery
-        ],
-        model_3d={
-            "file": absolute(models[0].file.url),
-            "poster": absolute(models[0].poster.url) if models[0].poster else None,
-        }
-        if models
-        else None,
-    )
-    return data
-
-
-DATETIME = serializers.DateTimeField()
-
-
-def _variant_data(variant: ProductVariant, *, staff: bool) -> dict:
-    return {
-        "id": variant.pk,
-        "sku": variant.sku,
-        "name": variant.name,
-        "options": {
-            str(key): None if value is None else str(value)
-            for key, value in variant.options.items()
-        },
-        "price": _money(variant.price),
-        "compare_at_price": _money(variant.compare_at_price)
-        if variant.compare_at_price is not None
-        else None,
-        "currency": variant.currency,
-        "in_stock": variant.is_available,
-        "stock_state": variant_stock_state(variant),
-        "stock": variant.stock if staff else None,
-        "cost_price": _money(variant.cost_price)
-        if staff and variant.cost_price is not None
-        else None,
-        "track_inventory": variant.track_inventory,
-        "low_stock_threshold": variant.low_stock_threshold,
-        "weight_grams": variant.weight_grams,
-        "position": variant.position,
-        "is_active": variant.is_active,
-    }
-
-
-def _money(value: Decimal) -> str:
-    return str(value.quantize(Decimal("0.01")))
+    @extend_schema_field(URI)
+    def get_url(self, product: ProductRules) -> str:
+        return self._absolute(product.get_absolute_url())
 
 
 class VariantOutput(serializers.Serializer):
@@ -279,21 +167,19 @@ class VariantOutput(serializers.Serializer):
     def _staff(self) -> bool:
         return bool(self.context.get("staff"))
 
-    @extend_schema_field(serializers.ChoiceField(choices=StockState.CHOICES))
+    @extend_schema_field(STOCK_STATES)
     def get_stock_state(self, variant: ProductVariant) -> str:
-        return variant_stock_state(variant)
+        return variant.stock_state.code
 
     def get_stock(self, variant: ProductVariant) -> int | None:
         return variant.stock if self._staff() else None
 
-    @extend_schema_field(serializers.DecimalField(**MONEY, allow_null=True))
+    @extend_schema_field(NULLABLE_MONEY)
     def get_cost_price(self, variant: ProductVariant) -> str | None:
-        if not self._staff() or variant.cost_price is None:
-            return None
-        return _money(variant.cost_price)
+        return _money(variant.cost_price) if self._staff() else None
 
 
-class ImageOutput(serializers.Serializer):
+class ImageOutput(AbsoluteUrls, serializers.Serializer):
     id = serializers.IntegerField()
     thumbnail = serializers.SerializerMethodField(help_text="400×400 WebP.")
     large = serializers.SerializerMethodField(help_text="Up to 1200×1200, WebP.")
@@ -303,34 +189,35 @@ class ImageOutput(serializers.Serializer):
         allow_null=True, help_text="The variant this image shows, if any."
     )
 
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_thumbnail(self, image) -> str:
-        return absolute_file_url(self.context["request"], image.thumbnail)
+    @extend_schema_field(URI)
+    def get_thumbnail(self, image: ProductImage) -> str:
+        return self._absolute(image.thumbnail_url)
 
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_large(self, image) -> str:
-        return absolute_file_url(self.context["request"], image.large)
+    @extend_schema_field(URI)
+    def get_large(self, image: ProductImage) -> str:
+        return self._absolute(image.large_url)
 
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_original(self, image) -> str:
-        return absolute_file_url(self.context["request"], image.image)
+    @extend_schema_field(URI)
+    def get_original(self, image: ProductImage) -> str:
+        return self._absolute(image.image.url)
 
 
-class Model3DOutput(serializers.Serializer):
+class Model3DOutput(AbsoluteUrls, serializers.Serializer):
     file = serializers.SerializerMethodField(help_text="A glTF binary (.glb).")
     poster = serializers.SerializerMethodField(help_text="Shown until the model has loaded.")
 
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_file(self, model) -> str:
-        return absolute_file_url(self.context["request"], model.file)
+    @extend_schema_field(URI)
+    def get_file(self, model: ProductModel3D) -> str:
+        return self._absolute(model.file.url)
 
-    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
-    def get_poster(self, model) -> str | None:
-        return absolute_file_url(self.context["request"], model.poster)
+    @extend_schema_field(NULLABLE_URI)
+    def get_poster(self, model: ProductModel3D) -> str | None:
+        return self._absolute(model.poster.url) if model.poster else None
 
 
 class ProductDetailOutput(ProductListOutput):
-    """A product page. Needs a product from `selectors.product_get`."""
+    """A product page. Needs a product from `selectors.product_get`; staff (`context["staff"]`)
+    also see the variants taken off sale and their exact stock."""
 
     description = serializers.CharField()
     seo_title = serializers.CharField()
@@ -346,9 +233,8 @@ class ProductDetailOutput(ProductListOutput):
 
     @extend_schema_field(VariantOutput(many=True))
     def get_variants(self, product: Product) -> list[dict]:
-        variants = getattr(product, "all_variants", None)
-        if variants is None or not self.context.get("staff"):
-            variants = product.active_variants
+        staff = self.context.get("staff")
+        variants = product.all_variants if staff else product.active_variants
         return VariantOutput(variants, many=True, context=self.context).data
 
     @extend_schema_field(Model3DOutput(allow_null=True))

@@ -3,6 +3,7 @@ do the work, serializers shape it."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 
 from django.db import IntegrityError
 from django.db.models import QuerySet
@@ -17,7 +18,7 @@ from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from catalog import page_cache, selectors, services
+from catalog import invalidation, page_cache, selectors, services
 from catalog.api import serializers as s
 from catalog.filters import ProductFilter
 from catalog.models import Product, ProductVariant
@@ -67,7 +68,7 @@ def _unique_races_as_400(sku_field: str) -> Iterator[None]:
 
 
 class CardPagination(PageNumberPagination):
-    """Pages of product cards (`selectors.card_rows`)."""
+    """Pages of card rows (`selectors.CardPaginator`)."""
 
     django_paginator_class = selectors.CardPaginator
 
@@ -101,21 +102,21 @@ class ProductViewSet(viewsets.GenericViewSet):
             product = selectors.product_get(staff=self._staff(), **lookup)
         except Product.DoesNotExist as exc:
             raise Http404 from exc
-        return s.product_detail_data(product, self.request, staff=self._staff())
+        return s.ProductDetailOutput(product, context=self._context()).data
 
     def _detail(self, status_code: int = status.HTTP_200_OK, **lookup) -> Response:
         return Response(self._detail_data(**lookup), status_code)
 
-    def _cached_detail(self, **lookup) -> Response:
-        cached = page_cache.cached_api_json(self.request, lambda: self._detail_data(**lookup))
+    def _cached_detail(self, scopes: list[str], **lookup) -> Response:
+        build = partial(self._detail_data, **lookup)
+        cached = page_cache.cached_api_json(self.request, build, scopes=scopes)
         return cached or self._detail(**lookup)
 
     def get_queryset(self) -> QuerySet[Product]:
         if getattr(self, "swagger_fake_view", False):
             return Product.objects.none()
-        if self.action == "list":
-            return selectors.products_visible(staff=self._staff())
-        return selectors.products_visible(staff=True)  # writes: staff only
+        # Writes are for staff only, who see every product.
+        return Product.objects.visible(staff=self.action != "list" or self._staff())
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         # The filters (and their ordering) belong to the list, which applies them itself (see
@@ -123,35 +124,27 @@ class ProductViewSet(viewsets.GenericViewSet):
         return queryset
 
     def list(self, request: Request) -> Response:
-        return page_cache.cached_api_json(request, lambda: self._list().data) or self._list()
+        # A list narrowed to a category holds only that category's products.
+        category = request.query_params.get("category", "").strip()
+        scopes = invalidation.category_lists(category) if category else invalidation.any_list()
+        cached = page_cache.cached_api_json(request, lambda: self._list().data, scopes=scopes)
+        return cached or self._list()
 
     def _list(self) -> Response:
         filterset = DjangoFilterBackend().get_filterset(self.request, self.get_queryset(), self)
         if not filterset.is_valid():
             raise translate_validation(filterset.errors)
-        products = self._browse_rows(filterset) or filterset.qs
-        cards = selectors.product_cards(self.paginate_queryset(products), tags=True)
-        absolute = s.absolute_urls(self.request)
-        return self.get_paginated_response([s.product_card_data(card, absolute) for card in cards])
-
-    def _browse_rows(self, filterset: ProductFilter) -> selectors.BrowseRows | None:
-        """A shopper's list that no filter but the category narrows, as `BrowseRows`."""
-        if self._staff():
-            return None
-        order_by = filterset.browse_order(besides=("category",))
-        if order_by is None:
-            return None
-        slug = filterset.form.cleaned_data["category"]
-        category_ids = (selectors.category_ids_under(slug) or []) if slug else None
-        return selectors.BrowseRows(order_by, category_ids)
+        cards = selectors.product_cards(self.paginate_queryset(filterset.qs), tags=True)
+        data = s.ProductListOutput(cards, many=True, context=self._context()).data
+        return self.get_paginated_response(data)
 
     def retrieve(self, request: Request, pk: str) -> Response:
-        return self._cached_detail(pk=pk)
+        return self._cached_detail(invalidation.product_by_id(pk), pk=pk)
 
     @extend_schema(summary="A product by slug", responses=s.ProductDetailOutput)
     @action(detail=False, methods=["get"], url_path=r"slug/(?P<slug>[-\w]+)", url_name="by-slug")
     def by_slug(self, request: Request, slug: str) -> Response:
-        return self._cached_detail(slug=slug)
+        return self._cached_detail(invalidation.product_by_slug(slug), slug=slug)
 
     @extend_schema(
         summary="Create a product with its variants (staff)",

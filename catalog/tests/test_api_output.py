@@ -1,5 +1,5 @@
-"""The API writes product cards and product pages out by hand (for speed); the serializers stay
-the documented shape. These tests hold both to the same output, field by field."""
+"""The product outputs: one definition for a list's light cards and for product pages (and for
+the OpenAPI schema), field by field."""
 
 from decimal import Decimal
 
@@ -53,31 +53,93 @@ def _catalogue() -> list[Product]:
     return [on_sale, untracked, nothing_on_sale]
 
 
-@pytest.mark.parametrize("staff", [False, True])
-def test_product_detail_data_is_what_the_serializer_gives(staff):
-    request = RequestFactory().get("/api/v1/products/1")
-
-    for product in _catalogue():
-        loaded = selectors.product_get(pk=product.pk, staff=staff)
-        expected = s.ProductDetailOutput(loaded, context={"request": request, "staff": staff}).data
-
-        assert s.product_detail_data(loaded, request, staff=staff) == expected
-
-
-def test_product_card_data_is_what_the_list_serializer_gives():
+def _output(serializer_class, instance, *, staff: bool = False) -> dict:
     request = RequestFactory().get("/api/v1/products")
+    return serializer_class(instance, context={"request": request, "staff": staff}).data
+
+
+def test_a_card_reads_as_its_product_page_does():
     products = _catalogue()
     rows = selectors.card_rows(Product.objects.filter(pk__in=[p.pk for p in products]))
 
     cards = selectors.product_cards(rows, tags=True)
 
-    assert len(cards) == len(products)
+    assert sorted(card.id for card in cards) == sorted(p.pk for p in products)
     for card in cards:
-        loaded = selectors.product_get(pk=card.id)
-        expected = s.ProductListOutput(loaded, context={"request": request}).data
-        data = s.product_card_data(card, s.absolute_urls(request))
-        assert data == expected
-        assert list(data) == list(s.ProductListOutput().fields)
+        listed = _output(s.ProductListOutput, card)
+        detail = _output(s.ProductDetailOutput, selectors.product_get(pk=card.id))
+        assert list(listed) == list(s.ProductListOutput().fields)
+        assert listed == {name: detail[name] for name in listed}
+
+
+def test_list_output_of_a_product_on_sale_with_one_variant_left():
+    juniper = _catalogue()[0]
+    (card,) = selectors.product_cards(
+        selectors.card_rows(Product.objects.filter(pk=juniper.pk)), tags=True
+    )
+
+    data = _output(s.ProductListOutput, card)
+
+    thumbnail = data.pop("thumbnail")
+    assert thumbnail.startswith("http://testserver/media/CACHE/images/products/")
+    assert thumbnail.endswith(".webp")
+    assert data == {
+        "id": juniper.pk,
+        "name": "Juniper",
+        "slug": juniper.slug,
+        "kind": "physical",
+        "category": {
+            "id": juniper.category_id,
+            "name": juniper.category.name,
+            "slug": juniper.category.slug,
+        },
+        "tags": ["gift", "pine"],
+        "is_featured": False,
+        "price": "40.00",
+        "price_max": "90.00",
+        "compare_at_price": "55.50",
+        "currency": "EUR",
+        "in_stock": True,
+        "stock_state": "low",  # the one variant that can be bought is running low
+        "url": f"http://testserver/products/{juniper.slug}/",
+    }
+
+
+@pytest.mark.parametrize("staff", [False, True])
+def test_detail_output_shows_staff_what_only_staff_see(staff):
+    juniper = _catalogue()[0]
+
+    data = _output(
+        s.ProductDetailOutput, selectors.product_get(pk=juniper.pk, staff=staff), staff=staff
+    )
+
+    variants = data["variants"]
+    assert [v["price"] for v in variants] == (
+        ["40.00", "90.00", "10.00"] if staff else ["40.00", "90.00"]
+    )
+    assert variants[0]["options"] == {"size": "small", "pot": None}
+    assert variants[0]["stock_state"] == "low"
+    assert variants[1]["stock_state"] == "sold_out"
+    assert variants[0]["stock"] == (2 if staff else None)
+    assert variants[0]["cost_price"] == ("12.25" if staff else None)
+    assert [image["alt_text"] for image in data["images"]] == ["", "Photo of Juniper"]
+    assert data["images"][1]["variant_id"] == variants[0]["id"]
+    assert data["model_3d"]["file"].endswith(".glb")
+    assert data["model_3d"]["poster"] is None
+
+
+def test_a_product_without_pictures_or_variants_on_sale():
+    empty = _catalogue()[2]
+
+    data = _output(s.ProductDetailOutput, selectors.product_get(pk=empty.pk))
+
+    assert data["thumbnail"] is None
+    assert data["price"] is data["price_max"] is data["compare_at_price"] is None
+    assert data["currency"] == "EUR"
+    assert data["in_stock"] is False
+    assert data["stock_state"] == "sold_out"
+    assert data["variants"] == []
+    assert data["model_3d"] is None
 
 
 @pytest.mark.parametrize(

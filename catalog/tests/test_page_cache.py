@@ -6,17 +6,22 @@ a write commits, which a test wrapped in one transaction would never do.
 """
 
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+import tablib
 from django.core.cache import cache
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
 from catalog import page_cache, services
-from catalog.models import Product, StockMovement
+from catalog.models import Product, ProductVariant, StockMovement
+from catalog.resources import VariantResource
 from catalog.tests.factories import CategoryFactory, ProductFactory, VariantFactory
+from catalog.tests.test_admin import EMPTY_MEDIA_INLINES, variant_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -180,27 +185,6 @@ def test_an_order_changes_the_stock_shoppers_read():
     assert "Only 2 left" in Client().get(url).content.decode()
 
 
-@pytest.mark.django_db(transaction=True)
-def test_one_transaction_makes_the_cache_stale_once():
-    CategoryFactory(slug="tools")
-    before = page_cache.generation()
-
-    services.product_create(
-        data={"name": "Pruning shears", "kind": "physical", "status": Status.PUBLISHED},
-        variants=[{"sku": f"SH-{n}", "price": Decimal("20.00"), "stock": 4} for n in range(3)],
-        tags=["steel", "japan"],
-    )
-
-    assert page_cache.generation() == before + 1
-
-
-def test_a_lost_generation_never_goes_back():
-    before = page_cache.generation()
-    cache.delete(page_cache.GENERATION_KEY)
-
-    assert page_cache.generation() > before
-
-
 def test_each_visitor_gets_their_own_header_and_csrf_token(client, bonsai, password):
     url = reverse("catalog:product", args=[bonsai.slug])
     anonymous = client.get(url).content.decode()
@@ -268,3 +252,260 @@ def test_a_missing_product_is_the_usual_404_page(client, bonsai):
     assert "<!--hole:" not in text
     assert page_cache.CSRF_MARKER not in text
     assert "Log in" in text
+
+
+# --- What a change makes stale (catalog.invalidation) -------------------------------------------
+
+
+@dataclass
+class Shop:
+    juniper: Product  # in Bonsai > Junipers, one variant, well stocked
+    shears: Product  # in Tools
+
+
+@pytest.fixture
+def shop() -> Shop:
+    bonsai = CategoryFactory(name="Bonsai", slug="bonsai")
+    junipers = CategoryFactory(name="Junipers", slug="junipers", parent=bonsai)
+    tools = CategoryFactory(name="Tools", slug="tools")
+    juniper = ProductFactory(
+        name="Shimpaku juniper",
+        slug="shimpaku",
+        category=junipers,
+        variants=1,
+        variants__price=Decimal("45.00"),
+        variants__stock=50,
+    )
+    shears = ProductFactory(
+        name="Pruning shears", slug="shears", category=tools, variants=1, variants__stock=50
+    )
+    return Shop(juniper, shears)
+
+
+def reads_showing(product: Product) -> list[str]:
+    """Every cached read that shows `product`: its page and API details, the lists of its
+    category and the categories above it, and the lists of any product."""
+    category = product.category
+    return [
+        reverse("catalog:product", args=[product.slug]),
+        product_api(product),
+        reverse("api:product-by-slug", args=[product.slug]),
+        reverse("catalog:category", args=[category.slug]),
+        reverse("catalog:category", args=[category.parent.slug]),
+        PRODUCTS_API + f"?category={category.parent.slug}",
+        reverse("catalog:products"),
+        reverse("catalog:search") + "?q=" + product.name.split()[-1],
+        PRODUCTS_API + "?page_size=24",
+    ]
+
+
+def reads_of_the_other_category(shop: Shop) -> list[str]:
+    return [
+        reverse("catalog:product", args=[shop.shears.slug]),
+        product_api(shop.shears),
+        reverse("catalog:category", args=["tools"]),
+        PRODUCTS_API + "?category=tools",
+    ]
+
+
+def read(url: str):
+    response = Client().get(url)
+    assert response.status_code == 200, url
+    return response
+
+
+def warm(*urls: str) -> None:
+    for url in urls:
+        assert read(url)["X-Cache"] in ("hit", "miss")
+        assert read(url)["X-Cache"] == "hit", url
+
+
+def assert_served_from_cache(urls: list[str]) -> None:
+    for url in urls:
+        assert read(url)["X-Cache"] == "hit", url
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_order_that_leaves_what_shoppers_read_as_it_was_invalidates_nothing(
+    shop, django_assert_num_queries
+):
+    urls = [*reads_showing(shop.juniper), *reads_of_the_other_category(shop)]
+    warm(*urls)
+    variant = shop.juniper.variants.get()
+
+    services.stock_reserve(lines=[services.StockLine(variant.pk, 3)], reference="A-1")
+
+    variant.refresh_from_db()
+    assert variant.stock == 47  # in stock before and after
+    for url in urls:
+        with django_assert_num_queries(0):
+            response = read(url)
+        assert response["X-Cache"] == "hit", url
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_order_that_sells_a_variant_out_shows_at_once_and_nothing_else_goes_stale(shop):
+    warm(*reads_showing(shop.juniper), *reads_of_the_other_category(shop))
+    variant = shop.juniper.variants.get()
+
+    services.stock_reserve(lines=[services.StockLine(variant.pk, 50)], reference="A-2")
+
+    for url in reads_showing(shop.juniper):
+        response = read(url)
+        assert response["X-Cache"] == "miss", url
+        if url.startswith("/api/"):
+            data = response.json()
+            product = next(p for p in data.get("results", [data]) if p["id"] == shop.juniper.pk)
+            assert product["stock_state"] == "sold_out", url
+            assert product["in_stock"] is False, url
+        else:
+            assert "Sold out" in response.content.decode(), url
+    assert_served_from_cache(reads_of_the_other_category(shop))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_count_of_a_low_stock_variant_shows_as_it_falls(shop):
+    variant = shop.juniper.variants.get()
+    services.stock_set(variant=variant, quantity=3)
+    page = reverse("catalog:product", args=[shop.juniper.slug])
+    assert "Only 3 left" in read(page).content.decode()
+
+    services.stock_reserve(lines=[services.StockLine(variant.pk, 1)], reference="A-3")
+
+    assert "Only 2 left" in read(page).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_price_edit_in_the_admin_shows_at_once_and_nothing_else_goes_stale(shop, staff_client):
+    warm(*reads_showing(shop.juniper), *reads_of_the_other_category(shop))
+    variant = shop.juniper.variants.get()
+
+    response = staff_client.post(
+        reverse("admin:catalog_product_change", args=[shop.juniper.pk]),
+        admin_product_form(shop.juniper, price="39.50"),
+    )
+
+    assert response.status_code == 302, response.context["errors"]
+    variant.refresh_from_db()
+    assert variant.price == Decimal("39.50")
+    for url in reads_showing(shop.juniper):
+        text = read(url).content.decode()
+        assert "39.50" in text, url
+        assert "45.00" not in text, url
+    assert_served_from_cache(reads_of_the_other_category(shop))
+
+
+def admin_product_form(product: Product, *, price: str) -> dict:
+    """The admin's change form of `product`, its one variant's price changed."""
+    variant = product.variants.get()
+    return {
+        "name": product.name,
+        "slug": product.slug,
+        "description": product.description,
+        "kind": product.kind,
+        "category": str(product.category_id),
+        "status": product.status,
+        **variant_rows(
+            {"id": str(variant.pk), "product": str(product.pk), "sku": variant.sku, "price": price},
+            initial=1,
+        ),
+        **EMPTY_MEDIA_INLINES,
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_csv_import_shows_at_once_and_nothing_else_goes_stale(shop):
+    warm(*reads_showing(shop.juniper), *reads_of_the_other_category(shop))
+    rows = tablib.Dataset().load(VariantResource().export().csv, format="csv")
+    juniper_sku = shop.juniper.variants.get().sku
+    edited = tablib.Dataset(headers=rows.headers)
+    for row in rows.dict:
+        if row["sku"] == juniper_sku:
+            edited.append([{**row, "price": "41.00"}[h] for h in rows.headers])
+
+    result = VariantResource().import_data(edited)
+
+    assert not result.has_errors()
+    assert not result.has_validation_errors()
+    assert ProductVariant.objects.get(sku=juniper_sku).price == Decimal("41.00")
+    for url in reads_showing(shop.juniper):
+        assert "41.00" in read(url).content.decode(), url
+    assert_served_from_cache(reads_of_the_other_category(shop))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_archived_product_leaves_every_read_at_once_and_nothing_else_goes_stale(
+    shop, staff_client
+):
+    lists = reads_showing(shop.juniper)[3:]
+    warm(*reads_showing(shop.juniper), *reads_of_the_other_category(shop))
+
+    response = staff_client.post(
+        reverse("admin:catalog_product_changelist"),
+        {"action": "archive", "_selected_action": [shop.juniper.pk]},
+    )
+
+    assert response.status_code == 302
+    for url in reads_showing(shop.juniper)[:3]:
+        assert Client().get(url).status_code == 404, url
+    for url in lists:
+        assert "Shimpaku juniper" not in read(url).content.decode(), url
+    assert_served_from_cache(reads_of_the_other_category(shop))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_product_moved_to_another_category_and_slug_leaves_the_old_ones(shop, staff_client):
+    old = reads_showing(shop.juniper)
+    warm(*old, *reads_of_the_other_category(shop))
+
+    services.product_update(
+        product=shop.juniper, data={"slug": "itoigawa", "category": shop.shears.category}
+    )
+
+    assert Client().get(old[0]).status_code == 404
+    assert Client().get(old[2]).status_code == 404
+    assert (
+        "Shimpaku juniper" in read(reverse("catalog:product", args=["itoigawa"])).content.decode()
+    )
+    for url in old[3:6]:  # the old category's lists
+        assert "Shimpaku juniper" not in read(url).content.decode(), url
+    tools = reverse("catalog:category", args=["tools"])
+    assert "Shimpaku juniper" in read(tools).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_renamed_category_shows_on_every_read(shop, staff_client):
+    warm(*reads_showing(shop.juniper), *reads_of_the_other_category(shop))
+
+    shop.shears.category.name = "Garden tools"
+    shop.shears.category.save()
+
+    for url in [*reads_showing(shop.juniper), *reads_of_the_other_category(shop)]:
+        assert read(url)["X-Cache"] == "miss", url
+    assert "Garden tools" in read(reverse("catalog:products")).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_that_rolls_back_invalidates_nothing(shop):
+    warm(*reads_showing(shop.juniper))
+    variant = shop.juniper.variants.get()
+
+    def failed_order() -> None:
+        with transaction.atomic():
+            services.stock_reserve(lines=[services.StockLine(variant.pk, 50)], reference="A-4")
+            raise RuntimeError("the order failed")
+
+    with pytest.raises(RuntimeError):
+        failed_order()
+
+    assert_served_from_cache(reads_showing(shop.juniper))
+
+
+def test_a_lost_version_is_made_anew_so_no_entry_outlives_it(shop):
+    page = reverse("catalog:product", args=[shop.juniper.slug])
+    warm(page)
+
+    cache.delete(f"scope:product-slug:{shop.juniper.slug}")  # evicted, or the cache restarted
+
+    assert read(page)["X-Cache"] == "miss"
+    assert read(page)["X-Cache"] == "hit"

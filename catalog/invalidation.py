@@ -1,0 +1,113 @@
+"""What each catalogue read depends on in the page cache, and what each write makes stale.
+
+The one rule of the catalogue's cached pages and API answers (`catalog.page_cache`).
+
+Scopes that shoppers' reads depend on (besides `page_cache.EVERYTHING`, which all depend on):
+- a product's page and API detail: `product-id:<id>` (read by id) or `product-slug:<slug>`;
+- a category's lists (its page, the API list filtered by it): `category:<slug>`;
+- the lists that can hold any product (all products, search, the API list without a category):
+  `lists`.
+
+What a write makes stale, once it commits:
+- A product's row, its tags, variants, pictures or 3D models saved or deleted: that product's
+  page and detail (by id and by its slug, the old one too when it changed), the lists of its
+  category and of every category above it (the old category's too when it moved), and `lists`.
+  Publishing or archiving a product is such a change: those are all the reads that can show it.
+- A stock movement: nothing, unless it changes what a shopper reads of a variant's stock
+  (`VariantRules.stock_state`: in stock, "only N left" with its count, sold out; and so whether
+  it can be bought). Then as for a change of its product. An order for a well-stocked variant
+  leaves every cached read valid.
+- A category or a tag saved or deleted (names, slugs, the tree), and writes of many products at
+  once without signals (demo data): everything.
+Nothing else of the catalogue is invalidated: another category's lists and other products'
+pages stay cached. Staff are never served from the cache, so what only staff read (cost
+prices, exact stock) needs no rule of its own.
+"""
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import QuerySet
+
+from catalog import page_cache
+from catalog.models import Category, Product, ProductVariant, StockState
+
+LISTS = "lists"
+
+
+# --- What reads depend on -----------------------------------------------------------------------
+
+
+def product_by_id(pk: int | str) -> list[str]:
+    return [f"product-id:{pk}"]
+
+
+def product_by_slug(slug: str) -> list[str]:
+    return [f"product-slug:{slug}"]
+
+
+def category_lists(slug: str) -> list[str]:
+    return [f"category:{slug}"]
+
+
+def any_list() -> list[str]:
+    return [LISTS]
+
+
+# --- What writes make stale ---------------------------------------------------------------------
+
+
+def everything_changed() -> None:
+    _stale_on_commit([page_cache.EVERYTHING])
+
+
+def product_changed(product: Product) -> None:
+    """`product` (as saved, or as it was before a change of its slug or category) changed in
+    a way shoppers may see."""
+    products_shown_as([(product.pk, product.slug, product.category_id)])
+
+
+def product_id_changed(product_id: int) -> None:
+    """Like `product_changed`, for a product known by id (none if it is gone: its own deletion
+    says what changed)."""
+    product = Product.objects.filter(pk=product_id).only("slug", "category_id").first()
+    if product is not None:
+        product_changed(product)
+
+
+def products_changed(products: QuerySet[Product]) -> None:
+    """Like `product_changed` for each of `products` (read now: call it before a bulk
+    `update()` that could move them out of the queryset)."""
+    products_shown_as(products.values_list("pk", "slug", "category_id"))
+
+
+def products_shown_as(products: Iterable[tuple[int, str, int | None]]) -> None:
+    """Products, as (id, slug, category id), whose reads are stale."""
+    products = list(products)
+    if not products:
+        return
+    categories = {
+        pk: (parent_id, slug)
+        for pk, parent_id, slug in Category.objects.values_list("pk", "parent_id", "slug")
+    }
+    scopes = set(any_list())
+    for pk, slug, category_id in products:
+        scopes.update(product_by_id(pk), product_by_slug(slug))
+        seen = set()
+        while category_id in categories and category_id not in seen:  # a loop ends too
+            seen.add(category_id)
+            category_id, category_slug = categories[category_id]
+            scopes.update(category_lists(category_slug))
+    _stale_on_commit(scopes)
+
+
+def stock_moved(variant: ProductVariant, shown_before: StockState) -> None:
+    """The stock of `variant` (with its product loaded) moved: its product's reads are stale
+    only if what shoppers read of it changed."""
+    if variant.stock_state != shown_before:
+        product_changed(variant.product)
+
+
+def _stale_on_commit(scopes: Iterable[str]) -> None:
+    scopes = frozenset(scopes)
+    transaction.on_commit(lambda: page_cache.stale(scopes))
