@@ -439,6 +439,25 @@ def test_sold_out_variant_and_a_default_that_can_be_bought(client):
     assert '<p class="stock stock--sold_out">Sold out</p>' in chosen
 
 
+def test_the_quantity_box_holds_no_stock_count_the_page_does_not_show(client):
+    """The page stays cached through orders that leave its stock state as it was, so nothing
+    on it may follow the exact stock: the box allows 99 unless "only N left" is shown."""
+    product = ProductFactory()
+    plenty = VariantFactory(product=product, stock=40, low_stock_threshold=5)
+    few = VariantFactory(product=product, stock=3, low_stock_threshold=5)
+    url = product.get_absolute_url()
+
+    with_plenty = client.get(url, {"variant": plenty.pk}).content.decode()
+    with_few = client.get(url, {"variant": few.pk}).content.decode()
+
+    def quantity_max(page: str) -> str:
+        return re.search(r'name="quantity"[^>]* max="(\d+)"', page).group(1)
+
+    assert quantity_max(with_plenty) == "99"
+    assert quantity_max(with_few) == "3"
+    assert "Only 3 left" in with_few
+
+
 @pytest.mark.parametrize("wanted", ["abc", "999999", ""])
 def test_an_unknown_variant_falls_back_to_the_default(client, wanted):
     product = ProductFactory()
