@@ -21,7 +21,8 @@ run as long (bare, A, bare, A, bare, A, bare, B, bare, ...): a run's ratio is it
 second over the mean of the two bare runs around it, and the scenario's ratio is the median of
 its runs' ratios, so that the machine's own ups and downs (a shared machine's are large) weigh
 as little as they can. The reads run twice: with the page cache (the default) and with
-PAGE_CACHE_SECONDS=0, on a restarted server.
+PAGE_CACHE_SECONDS=0, on a restarted server. wrk counts the page cache's answers (its X-Cache
+header, hit or miss) in every run.
 
 Buyers are locust users (bench/locustfile.py, from `.venv-bench`), each signed in with its own
 account, adding one or two variants to the cart and placing the order with no pause; their
@@ -657,9 +658,9 @@ PERCENTILES = ("p50", "p95", "p99")
 
 
 def _combined(runs: list[dict]) -> dict:
-    """A scenario's runs as one: requests, bytes and errors added up; its ratio, and each of its
-    latency percentiles, the median of the runs' (the mean weighed by requests, the maximum the
-    highest); every run kept under `runs`."""
+    """A scenario's runs as one: requests, bytes, errors and the page cache's answers added up;
+    its ratio, and each of its latency percentiles, the median of the runs' (the mean weighed by
+    requests, the maximum the highest); every run kept under `runs`."""
     requests = sum(run["requests"] for run in runs)
     seconds = sum(run["seconds"] for run in runs)
     latencies = [run["latency_ms"] for run in runs]
@@ -679,8 +680,18 @@ def _combined(runs: list[dict]) -> dict:
         },
         "bare_requests_per_s": round(statistics.mean(r["bare_requests_per_s"] for r in runs), 2),
         "ratio": statistics.median(run["ratio"] for run in runs),
+        "cache": _cache_answers(runs),
         "runs": runs,
     }
+
+
+def _cache_answers(runs: list[dict]) -> dict:
+    """The page cache's hits and misses over the runs, and the hit rate: None when no answer
+    said (the store sends no X-Cache header, or its cache is off), not 0."""
+    hits = sum(run["cache"]["hit"] for run in runs)
+    misses = sum(run["cache"]["miss"] for run in runs)
+    rate = round(hits / (hits + misses), 4) if hits + misses else None
+    return {"hit": hits, "miss": misses, "hit_rate": rate}
 
 
 def _wrk(server: Server, paths: Path, seconds: int, connections: int, workdir: Path) -> dict:
@@ -823,6 +834,7 @@ COLUMNS = (
     ("p99 ms", ">8"),
     ("errors", ">8"),
     ("ratio", ">7"),
+    ("hit rate", ">9"),
     ("queries", ">9"),
     ("  target", "<40"),
     ("met?", "<4"),
@@ -849,6 +861,7 @@ def _print_table(report: dict, scenarios: list[Scenario]) -> None:
                 *(f"{latency[p]:.1f}" for p in ("p50", "p95", "p99")),
                 str(sum(result["errors"].values())),
                 f"{result['ratio']:.2f}",
+                "" if cache == "off" else _percent(result["cache"]["hit_rate"]),
                 shown,
             ]
             _print_row(cells + _target_cells(report, scenario.label, cache))
@@ -863,11 +876,13 @@ def _print_table(report: dict, scenarios: list[Scenario]) -> None:
             *(f"{latency[p]:.0f}" for p in ("p50", "p95", "p99")),
             str(row["errors"]),
             f"{row['ratio']:.2f}",
+            "",
             f"{counts['cold']}/{counts['warm']}",
         ]
         _print_row(cells + _target_cells(report, name, "warm"))
     sold_out = ", ".join(f"{name} {row['sold_out']}" for name, row in buyers.items())
     print(f"\nSold out, not counted as errors: {sold_out}.")
+    _print_cache_answers(passes, scenarios)
     rss = "; ".join(
         f"{cache} pass " + ", ".join(f"{mb:.0f}" for mb in run["worker_rss_mb"]) + " MB"
         for cache, run in passes.items()
@@ -879,6 +894,23 @@ def _print_table(report: dict, scenarios: list[Scenario]) -> None:
         print(
             f"  missed: {t['row']}, cache {t['cache']}: {t['measure']} {t['value']} ({t['target']})"
         )
+
+
+def _percent(rate: float | None) -> str:
+    return "null" if rate is None else f"{rate:.1%}"
+
+
+def _print_cache_answers(passes: dict, scenarios: list[Scenario]) -> None:
+    """The hits and misses behind the hit rates of the table."""
+    for name, run in passes.items():
+        if name == "off":
+            continue
+        answers = ", ".join(
+            f"{s.label} {result['cache']['hit']}/{result['cache']['miss']}"
+            for s in scenarios
+            if (result := run["scenarios"].get(s.key))
+        )
+        print(f"Page cache hits/misses over the measured runs, {name} pass: {answers}.")
 
 
 def _target_cells(report: dict, row: str, cache: str) -> list[str]:
