@@ -12,9 +12,10 @@ request's X-Forwarded-For and every buyer has its own, so per-client rate limits
 cost for real shoppers. The rate limits themselves are lifted: buyers order far faster than people.
 
 Reads are measured with wrk (one thread, `--connections`), each scenario for `--duration`
-seconds after a discarded `--warmup` run of the same requests: category pages, the product list
-API over the same categories, product pages and the product API over ~200 products, and search
-pages over ~20 words. The bare endpoint `/health/live` of the same server answers without
+seconds after a discarded `--warmup` run of the same requests, each run going on through the
+scenario's paths where the one before stopped: category pages, the product list API over the
+same categories, product pages and the product API over ~200 products, and search pages over
+~20 words. The bare endpoint `/health/live` of the same server answers without
 touching the database or the cache, so its throughput is what the machine, the client and
 gunicorn allow. Each scenario's seconds are split into `--rounds` runs, each followed by a bare
 run as long (bare, A, bare, A, bare, A, bare, B, bare, ...): a run's ratio is its requests per
@@ -603,16 +604,19 @@ def _load_pass(
     with Server(server_env, log) as server:
         bare_paths = _paths_file(workdir, "bare", [BARE])
         _wrk(server, bare_paths, args.warmup, args.connections, workdir)  # discarded
-        bare = [_wrk_measured(server, bare_paths, "bare", seconds, args, workdir)]
+        bare = [_wrk_measured(server, bare_paths, "bare", seconds, args, workdir, 0)]
         sequence = ["bare"]
         results = {}
         for scenario in scenarios:
             paths = _paths_file(workdir, scenario.key, scenario.paths)
-            _wrk(server, paths, args.warmup, args.connections, workdir)  # discarded
+            # Each run goes on through the paths where the one before stopped: together they
+            # read all of them, however few requests each makes. The warm-up is discarded.
+            start = _wrk(server, paths, args.warmup, args.connections, workdir)["requests"]
             runs = []
             for _ in range(args.rounds):
-                run = _wrk_measured(server, paths, scenario.label, seconds, args, workdir)
-                bare.append(_wrk_measured(server, bare_paths, "bare", seconds, args, workdir))
+                run = _wrk_measured(server, paths, scenario.label, seconds, args, workdir, start)
+                start += run["requests"]
+                bare.append(_wrk_measured(server, bare_paths, "bare", seconds, args, workdir, 0))
                 around = statistics.mean(b["requests_per_s"] for b in bare[-2:])
                 run["bare_requests_per_s"] = round(around, 2)
                 run["ratio"] = round(run["requests_per_s"] / around, 3)
@@ -642,9 +646,9 @@ def _paths_file(workdir: Path, name: str, paths: list[str]) -> Path:
 
 
 def _wrk_measured(
-    server: Server, paths: Path, label: str, seconds: int, args, workdir: Path
+    server: Server, paths: Path, label: str, seconds: int, args, workdir: Path, start: int
 ) -> dict:
-    result = _wrk(server, paths, seconds, args.connections, workdir)
+    result = _wrk(server, paths, seconds, args.connections, workdir, start)
     result["run"] = label
     errors = sum(result["errors"].values())
     _log(
@@ -694,7 +698,10 @@ def _cache_answers(runs: list[dict]) -> dict:
     return {"hit": hits, "miss": misses, "hit_rate": rate}
 
 
-def _wrk(server: Server, paths: Path, seconds: int, connections: int, workdir: Path) -> dict:
+def _wrk(
+    server: Server, paths: Path, seconds: int, connections: int, workdir: Path, start: int = 0
+) -> dict:
+    """One run of wrk over `paths`, from the one after the `start`th (counted round the list)."""
     report = workdir / "wrk.json"
     report.unlink(missing_ok=True)
     command = [
@@ -711,7 +718,12 @@ def _wrk(server: Server, paths: Path, seconds: int, connections: int, workdir: P
         str(WRK_SCRIPT),
         server.url,
     ]
-    env = {**os.environ, "WRK_PATHS": str(paths), "WRK_REPORT": str(report)}
+    env = {
+        **os.environ,
+        "WRK_PATHS": str(paths),
+        "WRK_REPORT": str(report),
+        "WRK_START": str(start),
+    }
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=seconds + 60)
     if done.returncode != 0 or not report.exists():
         raise SystemExit(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")

@@ -1,11 +1,12 @@
 -- wrk script of `python -m bench.load`.
 --
 -- Requests go to the paths listed in the file named by WRK_PATHS (one a line), in turn, each
--- thread starting at its own place in the list, each from one of many client addresses. When
--- the run ends, done() writes its numbers as JSON to the file named by WRK_REPORT: requests,
--- seconds, requests per second, bytes, errors by kind (a status error is an answer of 400 or
--- more), latency percentiles in milliseconds and the answers the page cache gave (its X-Cache
--- header: hit or miss).
+-- thread starting at its own place in the list (after the WRK_START-th path: a run goes on where
+-- the one before stopped), each from one of many client addresses. When the run ends, done()
+-- writes its numbers as JSON to the file named by WRK_REPORT: requests, seconds, requests per
+-- second, bytes, errors by kind (a status error is an answer of 400 or more), latency
+-- percentiles in milliseconds and the answers the page cache gave (its X-Cache header: hit or
+-- miss).
 
 local threads = {}
 
@@ -24,7 +25,7 @@ function init(args)
     end
   end
   -- `number` comes from setup(); a prime step spreads the threads' first paths over the list.
-  next_index = (number * 7919) % #paths
+  next_index = (tonumber(os.getenv("WRK_START") or "0") + number * 7919) % #paths
 end
 
 -- Shoppers come from many addresses, as through the platform's proxy (the server trusts one
