@@ -393,17 +393,17 @@ def _spread(items: list, count: int) -> list:
 
 
 def _product_sample(count: int) -> list[tuple[int, str]]:
-    from catalog import selectors
+    from catalog.models import Product
 
-    products = selectors.products_visible().order_by("pk").values_list("pk", "slug")
+    products = Product.objects.visible().order_by("pk").values_list("pk", "slug")
     return _spread(list(products), count)
 
 
 def _search_words() -> list[str]:
     """The words found in the most product names."""
-    from catalog import selectors
+    from catalog.models import Product
 
-    names = selectors.products_visible().values_list("name", flat=True)
+    names = Product.objects.visible().values_list("name", flat=True)
     counts = Counter(word for name in names for word in set(re.findall(r"[a-z]{4,}", name.lower())))
     return [word for word, _ in counts.most_common(SEARCH_WORDS)]
 
