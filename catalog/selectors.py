@@ -212,14 +212,15 @@ def product_get(*, staff: bool = False, **lookup) -> Product:
     """One product by `pk=` or `slug=`, visible to the asker, with what its page shows.
     Raises Product.DoesNotExist.
 
-    Sets `active_variants` (staff also get `all_variants`, including those taken off sale), the
-    images in `gallery`, the tags in `tag_list` and the active 3D models in `active_models_3d`.
-    Five queries.
+    Sets `variant_list` (the active variants; staff get those taken off sale too) and
+    `active_variants`, the images in `gallery`, the tags in `tag_list` and the newest of the
+    active 3D models in `model_3d` (or None). Five queries.
     """
     variants = ProductVariant.objects.order_by("position", "pk")
     product = (
         Product.objects.visible(staff=staff)
         .select_related("category")
+        .defer("search_vector")  # the search index's document: large, and never shown
         .prefetch_related(
             Prefetch(
                 "variants",
@@ -241,8 +242,7 @@ def product_get(*, staff: bool = False, **lookup) -> Product:
         .get(**lookup)
     )
     product.active_variants = [v for v in product.variant_list if v.is_active]
-    if staff:
-        product.all_variants = product.variant_list
+    product.model_3d = next(iter(product.active_models_3d), None)
     return product
 
 

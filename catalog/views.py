@@ -103,7 +103,6 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     # The shared picture stays the same whichever picture or variant the link was opened with.
     first_image = next(iter(product.gallery), None)
     og_image = request.build_absolute_uri(first_image.large_url) if first_image else ""
-    models_3d = product.active_models_3d
     breadcrumbs = selectors.category_path(product.category) if product.category else []
     description = product.seo_description or _description_start(product.description)
     return render(
@@ -115,7 +114,7 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "selected": selected,
             "images": images,
             "main_image": main_image,
-            "model_3d": models_3d[0] if models_3d else None,
+            "model_3d": product.model_3d,
             "breadcrumbs": breadcrumbs,
             "tags": product.tag_list,
             "page_title": product.seo_title or product.name,

@@ -1,7 +1,7 @@
 """Catalogue API serializers: inputs validate requests, outputs render prefetched products.
 
 Outputs read only what `catalog.selectors` loaded (`product_get`: `active_variants`, `gallery`,
-`tag_list`, `active_models_3d`; lists: `product_cards`), so their queries are fixed. Each
+`tag_list`, `model_3d`; lists: `product_cards`), so their queries are fixed. Each
 output is the one definition of its shape: responses and the OpenAPI schema both come from it.
 """
 
@@ -225,22 +225,11 @@ class ProductDetailOutput(ProductListOutput):
     status = serializers.ChoiceField(choices=Product.Status.choices)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
-    variants = serializers.SerializerMethodField(
-        help_text="Active variants; staff see inactive ones too."
+    variants = VariantOutput(
+        many=True, source="variant_list", help_text="Active variants; staff see inactive ones too."
     )
     images = ImageOutput(many=True, source="gallery")
-    model_3d = serializers.SerializerMethodField()
-
-    @extend_schema_field(VariantOutput(many=True))
-    def get_variants(self, product: Product) -> list[dict]:
-        staff = self.context.get("staff")
-        variants = product.all_variants if staff else product.active_variants
-        return VariantOutput(variants, many=True, context=self.context).data
-
-    @extend_schema_field(Model3DOutput(allow_null=True))
-    def get_model_3d(self, product: Product) -> dict | None:
-        models = product.active_models_3d
-        return Model3DOutput(models[0], context=self.context).data if models else None
+    model_3d = Model3DOutput(allow_null=True)
 
 
 class CategoryOutput(serializers.Serializer):
