@@ -1322,7 +1322,7 @@ def demo_catalog_seed(
     pool = picture_pool(pictures)
     result = SeedResult(pictures=sum(len(names) for names in pool.values()))
 
-    with transaction.atomic():
+    with transaction.atomic(), invalidation.many_changes():
         if reset:
             catalog_wipe()
         categories, result.new_categories = _categories()
@@ -1354,7 +1354,6 @@ def demo_catalog_seed(
             result.images += counts[1]
             result.ledger_rows += counts[2]
             result.products += len(rows)
-        invalidation.everything_changed()  # bulk writes send no signals
 
     result.seconds = time.perf_counter() - started
     return result

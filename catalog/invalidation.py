@@ -17,14 +17,16 @@ What a write makes stale, once it commits:
   (`VariantRules.stock_state`: in stock, "only N left" with its count, sold out; and so whether
   it can be bought). Then as for a change of its product. An order for a well-stocked variant
   leaves every cached read valid.
-- A category or a tag saved or deleted (names, slugs, the tree), and writes of many products at
-  once without signals (demo data): everything.
+- A category or a tag saved or deleted (names, slugs, the tree), and writes of much of the
+  catalogue at once (demo data, a wipe; see `many_changes`): everything.
 Nothing else of the catalogue is invalidated: another category's lists and other products'
 pages stay cached. Staff are never served from the cache, so what only staff read (cost
 prices, exact stock) needs no rule of its own.
 """
 
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -61,15 +63,46 @@ def everything_changed() -> None:
     _stale_on_commit([page_cache.EVERYTHING])
 
 
+_many = threading.local()
+
+
+@contextmanager
+def many_changes() -> Iterator[None]:
+    """Around writes of much of the catalogue at once: rather than working out what each row
+    changed (a query or two a row), everything is made stale once, when the writes commit."""
+    _many.depth = getattr(_many, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _many.depth -= 1
+    everything_changed()
+
+
+def _among_many_changes() -> bool:
+    return getattr(_many, "depth", 0) > 0
+
+
 def product_changed(product: Product) -> None:
     """`product` (as saved, or as it was before a change of its slug or category) changed in
     a way shoppers may see."""
     products_shown_as([(product.pk, product.slug, product.category_id)])
 
 
+def product_about_to_change(product: Product) -> None:
+    """`product` is about to be saved: if it leaves a slug or a category, the reads of those go
+    stale too (one query)."""
+    if product.pk is None or _among_many_changes():
+        return
+    before = Product.objects.filter(pk=product.pk).values_list("slug", "category_id").first()
+    if before is not None and before != (product.slug, product.category_id):
+        products_shown_as([(product.pk, *before)])
+
+
 def product_id_changed(product_id: int) -> None:
     """Like `product_changed`, for a product known by id (none if it is gone: its own deletion
     says what changed)."""
+    if _among_many_changes():
+        return
     product = Product.objects.filter(pk=product_id).only("slug", "category_id").first()
     if product is not None:
         product_changed(product)
@@ -83,6 +116,8 @@ def products_changed(products: QuerySet[Product]) -> None:
 
 def products_shown_as(products: Iterable[tuple[int, str, int | None]]) -> None:
     """Products, as (id, slug, category id), whose reads are stale."""
+    if _among_many_changes():
+        return
     products = list(products)
     if not products:
         return

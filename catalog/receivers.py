@@ -15,12 +15,8 @@ STOCK_ONLY = frozenset({"stock"})
 
 
 def product_saving(sender, instance: Product, raw: bool = False, **kwargs) -> None:
-    """A product that moves to another slug or category leaves the reads of the old ones."""
-    if raw or instance.pk is None:
-        return
-    before = Product.objects.filter(pk=instance.pk).values_list("slug", "category_id").first()
-    if before is not None and before != (instance.slug, instance.category_id):
-        invalidation.products_shown_as([(instance.pk, *before)])
+    if not raw:
+        invalidation.product_about_to_change(instance)
 
 
 def product_saved(sender, instance: Product, **kwargs) -> None:

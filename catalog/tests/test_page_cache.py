@@ -17,7 +17,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
-from catalog import page_cache, services
+from catalog import invalidation, page_cache, services
 from catalog.models import Product, ProductVariant, StockMovement
 from catalog.resources import VariantResource
 from catalog.tests.factories import CategoryFactory, ProductFactory, VariantFactory
@@ -509,3 +509,19 @@ def test_a_lost_version_is_made_anew_so_no_entry_outlives_it(shop):
 
     assert read(page)["X-Cache"] == "miss"
     assert read(page)["X-Cache"] == "hit"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_many_changes_at_once_make_everything_stale_once_at_no_cost_a_row(
+    shop, django_assert_num_queries
+):
+    warm(*reads_of_the_other_category(shop))
+
+    with transaction.atomic(), invalidation.many_changes():
+        with django_assert_num_queries(1):  # the update alone: no reading of what it changed
+            shop.juniper.save(update_fields=["name"])
+        shop.juniper.variants.update(price=Decimal("1.00"))
+
+    for url in reads_of_the_other_category(shop):
+        assert read(url)["X-Cache"] == "miss", url
+    assert "1.00" in read(reverse("catalog:product", args=[shop.juniper.slug])).content.decode()
