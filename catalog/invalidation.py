@@ -56,6 +56,13 @@ def any_list() -> list[str]:
     return [LISTS]
 
 
+def product_list(category_slug: str) -> list[str]:
+    """A list filtered by `category_slug` (as its filter reads it: spaces around it dropped)
+    holds that category's products only; any other list, any product."""
+    slug = category_slug.strip()
+    return category_lists(slug) if slug else any_list()
+
+
 # --- What writes make stale ---------------------------------------------------------------------
 
 

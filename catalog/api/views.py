@@ -124,9 +124,7 @@ class ProductViewSet(viewsets.GenericViewSet):
         return queryset
 
     def list(self, request: Request) -> Response:
-        # A list narrowed to a category holds only that category's products.
-        category = request.query_params.get("category", "").strip()
-        scopes = invalidation.category_lists(category) if category else invalidation.any_list()
+        scopes = invalidation.product_list(request.query_params.get("category", ""))
         cached = page_cache.cached_api_json(request, lambda: self._list().data, scopes=scopes)
         return cached or self._list()
 
