@@ -19,6 +19,8 @@ What a write makes stale, once it commits:
   leaves every cached read valid.
 - A category or a tag saved or deleted (names, slugs, the tree), and writes of much of the
   catalogue at once (demo data, a wipe; see `many_changes`): everything.
+The products' cards (`catalog.cards`, what lists show of each) follow the same rule: a write
+that makes a product's reads stale works its card out again first.
 Nothing else of the catalogue is invalidated: another category's lists and other products'
 pages stay cached. Staff are never served from the cache, so what only staff read (cost
 prices, exact stock) needs no rule of its own.
@@ -31,8 +33,8 @@ from contextlib import contextmanager
 from django.db import transaction
 from django.db.models import QuerySet
 
-from catalog import page_cache
-from catalog.models import Category, Product, ProductVariant, StockState
+from catalog import cards, page_cache
+from catalog.models import Category, Product, ProductVariant, StockState, Tag
 
 LISTS = "lists"
 
@@ -76,12 +78,15 @@ _many = threading.local()
 @contextmanager
 def many_changes() -> Iterator[None]:
     """Around writes of much of the catalogue at once: rather than working out what each row
-    changed (a query or two a row), everything is made stale once, when the writes commit."""
+    changed (a query or two a row), every card is worked out again and everything is made stale
+    once, when the writes commit."""
     _many.depth = getattr(_many, "depth", 0) + 1
     try:
         yield
     finally:
         _many.depth -= 1
+    if not _among_many_changes():
+        cards.refresh_all()
     everything_changed()
 
 
@@ -102,7 +107,7 @@ def product_about_to_change(product: Product) -> None:
         return
     before = Product.objects.filter(pk=product.pk).values_list("slug", "category_id").first()
     if before is not None and before != (product.slug, product.category_id):
-        products_shown_as([(product.pk, *before)])
+        _stale_on_commit(_scopes([(product.pk, *before)]))
 
 
 def product_id_changed(product_id: int) -> None:
@@ -122,12 +127,18 @@ def products_changed(products: QuerySet[Product]) -> None:
 
 
 def products_shown_as(products: Iterable[tuple[int, str, int | None]]) -> None:
-    """Products, as (id, slug, category id), whose reads are stale."""
+    """Products, as (id, slug, category id), whose reads are stale: their cards are worked out
+    again at once, their cached reads go stale on commit."""
     if _among_many_changes():
         return
     products = list(products)
-    if not products:
-        return
+    if products:
+        cards.refresh(pk for pk, _, _ in products)
+        _stale_on_commit(_scopes(products))
+
+
+def _scopes(products: list[tuple[int, str, int | None]]) -> set[str]:
+    """The scopes of the reads that show `products`, as (id, slug, category id)."""
     categories = {
         pk: (parent_id, slug)
         for pk, parent_id, slug in Category.objects.values_list("pk", "parent_id", "slug")
@@ -140,14 +151,34 @@ def products_shown_as(products: Iterable[tuple[int, str, int | None]]) -> None:
             seen.add(category_id)
             category_id, category_slug = categories[category_id]
             scopes.update(category_lists(category_slug))
-    _stale_on_commit(scopes)
+    return scopes
 
 
 def stock_moved(variant: ProductVariant, shown_before: StockState) -> None:
-    """The stock of `variant` (with its product loaded) moved: its product's reads are stale
-    only if what shoppers read of it changed."""
-    if variant.stock_state != shown_before:
-        product_changed(variant.product)
+    """The stock of `variant` (with its product loaded; not saved yet) moved: its product's
+    card and reads are stale only if what shoppers read of it changed. The card is worked out
+    once the movement has committed (`catalog.cards`), before the reads go stale."""
+    if variant.stock_state == shown_before or _among_many_changes():
+        return
+    product = variant.product
+    transaction.on_commit(lambda: cards.refresh([product.pk]))
+    _stale_on_commit(_scopes([(product.pk, product.slug, product.category_id)]))
+
+
+def tag_changed(tag: Tag) -> None:
+    """A tag renamed: the cards of its products show its name and slug; reads of them all are
+    stale (tags are links on every list)."""
+    if not _among_many_changes():
+        cards.refresh(tag.products.values_list("pk", flat=True))
+    everything_changed()
+
+
+def tag_about_to_lose_products(tag: Tag) -> None:
+    """A tag about to be deleted, or to lose all its products: once that has committed, the
+    cards of the products it had."""
+    if not _among_many_changes():
+        product_ids = list(tag.products.values_list("pk", flat=True))
+        transaction.on_commit(lambda: cards.refresh(product_ids))
 
 
 def _stale_on_commit(scopes: Iterable[str]) -> None:

@@ -123,6 +123,13 @@ FEW_LEFT = StockState("low", "Few left")
 SOLD_OUT = StockState("sold_out", "Sold out")
 
 
+def stock_state(code: str, count: int | None = None) -> StockState:
+    """The state of `code`, with its words: "only N left" when the count is given."""
+    if code == "low":
+        return FEW_LEFT if count is None else StockState("low", f"Only {count} left", count)
+    return IN_STOCK if code == IN_STOCK.code else SOLD_OUT
+
+
 class ProductRules:
     """What a product's loaded variants and pictures mean to a shopper: its prices, its stock
     and the picture that shows it.
@@ -213,6 +220,9 @@ class Product(ProductRules, models.Model):
     # Weighted full-text document (name > tags > description), kept up to date by PostgreSQL
     # triggers (catalog/search.py). Stays empty on SQLite, where search falls back to LIKE.
     search_vector = SearchVectorField(null=True, editable=False)
+    # What lists show of it (prices, stock as shoppers read it, first picture, tags), worked
+    # out from its variants and media whenever they change: see catalog/cards.py.
+    card = models.JSONField(default=dict, editable=False)
 
     objects = ProductQuerySet.as_manager()
 
@@ -266,7 +276,7 @@ class VariantRules:
         if not self.is_available:
             return SOLD_OUT
         if self.is_low_on_stock:
-            return StockState("low", f"Only {self.stock} left", self.stock)
+            return stock_state("low", self.stock)
         return IN_STOCK
 
 

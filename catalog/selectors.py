@@ -6,7 +6,7 @@ values (`values_list`) into light cards; a product page reads the model with
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -28,17 +28,14 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from catalog import search
-from catalog.image_names import picture_url
+from catalog import cards, search
 from catalog.models import (
     Category,
     Product,
     ProductImage,
     ProductModel3D,
-    ProductRules,
     ProductVariant,
-    Tag,
-    VariantRules,
+    StockState,
     product_urls,
 )
 
@@ -58,10 +55,11 @@ def with_min_price(products: QuerySet[Product]) -> QuerySet[Product]:
 
 # --- Product cards ------------------------------------------------------------------------------
 #
-# Lists show 24 products or more on a page: they are read as plain values (no model instances)
-# into the small objects below, in four queries (five with tags) whatever the page size. A card
-# carries what `ProductRules` reads, as a `Product` from `product_get` does, so a card template
-# or output serves both.
+# Lists show 24 products or more on a page: they are read as plain values (no model instances),
+# each with the card stored on it (`catalog.cards`), into the small objects below: one query
+# for the page whatever its size. A card carries what `ProductRules` gives a `Product` loaded
+# by `product_get` (prices, stock, first picture) and its `tag_list`, so a card template or
+# output serves both.
 
 
 @dataclass(slots=True)
@@ -71,43 +69,8 @@ class CategoryRef:
     slug: str
 
 
-@dataclass(slots=True)
-class TagRef:
-    name: str
-    slug: str
-
-
-@dataclass(slots=True)
-class CardVariant(VariantRules):
-    """An active variant as a card sees it; `VariantRules` reads its price and stock."""
-
-    price: Decimal
-    compare_at_price: Decimal | None
-    currency: str
-    stock: int
-    low_stock_threshold: int
-    track_inventory: bool
-    is_active: bool = True
-
-
-@dataclass(slots=True)
-class CardPicture:
-    """A product's first image, by the stored file's name."""
-
-    name: str
-    alt_text: str
-
-    @property
-    def thumbnail_url(self) -> str:
-        return picture_url(ProductImage, "thumbnail", self.name)
-
-    @property
-    def large_url(self) -> str:
-        return picture_url(ProductImage, "large", self.name)
-
-
 @dataclass
-class ProductCard(ProductRules):
+class ProductCard:
     """What a list shows of a product (shop pages and `GET /api/v1/products`)."""
 
     id: int
@@ -116,10 +79,14 @@ class ProductCard(ProductRules):
     kind: str
     is_featured: bool
     category: CategoryRef | None
-    active_variants: Sequence[CardVariant]
-    gallery: list[CardPicture]  # the first picture, if any
-    tag_list: list[TagRef]  # when asked for
     url: str
+    cheapest: cards.CardPrice | None
+    price_max: Decimal | None
+    price_varies: bool
+    in_stock: bool
+    stock_state: StockState
+    picture: cards.CardPicture | None
+    tag_list: list[cards.TagRef]
 
     def get_absolute_url(self) -> str:
         return self.url
@@ -132,18 +99,10 @@ CARD_FIELDS = (
     "slug",
     "kind",
     "is_featured",
+    "card",
     "category_id",
     "category__name",
     "category__slug",
-)
-CARD_VARIANT_FIELDS = (
-    "product_id",
-    "price",
-    "compare_at_price",
-    "currency",
-    "stock",
-    "low_stock_threshold",
-    "track_inventory",
 )
 
 
@@ -168,28 +127,8 @@ class CardPaginator(Paginator):
         return self.products.count()
 
 
-def product_cards(rows: Iterable[tuple], *, tags: bool = False) -> list[ProductCard]:
-    """The cards of a page of `CardPaginator` rows: the active variants and the first pictures
-    in one query each, tags in one more when asked for (none for an empty page)."""
-    rows = list(rows)
-    ids = [row[0] for row in rows]
-    variants: dict[int, list[CardVariant]] = defaultdict(list)
-    pictures: dict[int, list[CardPicture]] = {}
-    tag_lists: dict[int, list[TagRef]] = defaultdict(list)
-    if ids:
-        active = ProductVariant.objects.filter(product_id__in=ids, is_active=True)
-        for product_id, *values in active.order_by("position", "pk").values_list(
-            *CARD_VARIANT_FIELDS
-        ):
-            variants[product_id].append(CardVariant(*values))
-        # In reverse display order, so that the first picture is the one that stays.
-        images = ProductImage.objects.filter(product_id__in=ids).order_by("-position", "-pk")
-        for product_id, name, alt_text in images.values_list("product_id", "image", "alt_text"):
-            pictures[product_id] = [CardPicture(name, alt_text)]
-        if tags:
-            links = Product.tags.through.objects.filter(product_id__in=ids).order_by("tag__name")
-            for product_id, name, slug in links.values_list("product_id", "tag__name", "tag__slug"):
-                tag_lists[product_id].append(TagRef(name, slug))
+def product_cards(rows: Iterable[tuple]) -> list[ProductCard]:
+    """The cards of `card_rows` (a page of `CardPaginator`): no query of their own."""
     url_of = product_urls()
     return [
         ProductCard(
@@ -199,12 +138,10 @@ def product_cards(rows: Iterable[tuple], *, tags: bool = False) -> list[ProductC
             kind=kind,
             is_featured=is_featured,
             category=None if category_id is None else CategoryRef(category_id, *category),
-            active_variants=variants[pk],
-            gallery=pictures.get(pk, []),
-            tag_list=tag_lists[pk],
             url=url_of(slug),
+            **cards.shown(card),
         )
-        for pk, name, slug, kind, is_featured, category_id, *category in rows
+        for pk, name, slug, kind, is_featured, card, category_id, *category in rows
     ]
 
 
@@ -213,8 +150,8 @@ def product_get(*, staff: bool = False, **lookup) -> Product:
     Raises Product.DoesNotExist.
 
     Sets `variant_list` (the active variants; staff get those taken off sale too) and
-    `active_variants`, the images in `gallery`, the tags in `tag_list` and the newest of the
-    active 3D models in `model_3d` (or None). Five queries.
+    `active_variants`, the images in `gallery`, the tags in `tag_list` (from its card) and the
+    newest of the active 3D models in `model_3d` (or None). Three queries, four with a 3D model.
     """
     variants = ProductVariant.objects.order_by("position", "pk")
     product = (
@@ -232,17 +169,16 @@ def product_get(*, staff: bool = False, **lookup) -> Product:
                 queryset=ProductImage.objects.order_by("position", "pk"),
                 to_attr="gallery",
             ),
-            Prefetch(
-                "models_3d",
-                queryset=ProductModel3D.objects.filter(is_active=True),
-                to_attr="active_models_3d",
-            ),
-            Prefetch("tags", queryset=Tag.objects.order_by("name"), to_attr="tag_list"),
         )
         .get(**lookup)
     )
     product.active_variants = [v for v in product.variant_list if v.is_active]
-    product.model_3d = next(iter(product.active_models_3d), None)
+    product.tag_list = cards.tags(product.card)
+    product.model_3d = (
+        ProductModel3D.objects.filter(product=product, is_active=True).first()
+        if cards.has_model_3d(product.card)
+        else None
+    )
     return product
 
 

@@ -17,10 +17,10 @@ from catalog.models import Category, Product
 # Only on PostgreSQL, the production database, where the search index and planner are real.
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
-LIST_PAGE_QUERIES = 5  # categories tree, count, products, variants, images
-API_LIST_QUERIES = 5  # count, products, variants, images, tags
-# product, variants, images, tags, 3D models, the category's parents (breadcrumbs)
-PRODUCT_PAGE_QUERIES = 6
+LIST_PAGE_QUERIES = 3  # categories tree, count, products with their cards
+API_LIST_QUERIES = 2  # count, products with their cards
+# product with its card, variants, images, the category's parents (breadcrumbs)
+PRODUCT_PAGE_QUERIES = 4
 
 
 @pytest.fixture(scope="module")

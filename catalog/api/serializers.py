@@ -20,12 +20,12 @@ from catalog.models import (
     Product,
     ProductImage,
     ProductModel3D,
-    ProductRules,
     ProductVariant,
     StockMovement,
     StockState,
 )
 from catalog.money import CENT
+from catalog.selectors import ProductCard
 
 ZERO = Decimal("0.00")
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -64,6 +64,8 @@ URI = OpenApiTypes.URI
 NULLABLE_URI = {"type": "string", "format": "uri", "nullable": True}
 NULLABLE_MONEY = serializers.DecimalField(**MONEY, allow_null=True)
 STOCK_STATES = serializers.ChoiceField(choices=StockState.CODES)
+# What a list shows: the same attributes on both.
+Listed = ProductCard | Product
 
 
 class AbsoluteUrls:
@@ -86,9 +88,9 @@ class CategoryRefOutput(serializers.Serializer):
 
 
 class ProductListOutput(AbsoluteUrls, serializers.Serializer):
-    """A product as lists show it, from anything `ProductRules` reads: a card of
-    `selectors.product_cards(..., tags=True)`, or a product of `selectors.product_get` (the
-    first fields of `ProductDetailOutput`)."""
+    """A product as lists show it: a card of `selectors.product_cards`, or a product of
+    `selectors.product_get` (the first fields of `ProductDetailOutput`), which carry the same
+    attributes (those of `ProductRules`, and `tag_list`)."""
 
     id = serializers.IntegerField()
     name = serializers.CharField()
@@ -111,38 +113,38 @@ class ProductListOutput(AbsoluteUrls, serializers.Serializer):
     url = serializers.SerializerMethodField(help_text="The product page.")
 
     @extend_schema_field(serializers.ListField(child=serializers.SlugField()))
-    def get_tags(self, product: ProductRules) -> list[str]:
+    def get_tags(self, product: Listed) -> list[str]:
         return [tag.slug for tag in product.tag_list]
 
     @extend_schema_field(NULLABLE_MONEY)
-    def get_price(self, product: ProductRules) -> str | None:
+    def get_price(self, product: Listed) -> str | None:
         cheapest = product.cheapest
         return _money(cheapest.price) if cheapest else None
 
     @extend_schema_field(NULLABLE_MONEY)
-    def get_price_max(self, product: ProductRules) -> str | None:
+    def get_price_max(self, product: Listed) -> str | None:
         return _money(product.price_max)
 
     @extend_schema_field(NULLABLE_MONEY)
-    def get_compare_at_price(self, product: ProductRules) -> str | None:
+    def get_compare_at_price(self, product: Listed) -> str | None:
         cheapest = product.cheapest
         return _money(cheapest.compare_at_price) if cheapest and cheapest.is_on_sale else None
 
-    def get_currency(self, product: ProductRules) -> str:
+    def get_currency(self, product: Listed) -> str:
         cheapest = product.cheapest
         return cheapest.currency if cheapest else settings.STORE_CURRENCY
 
     @extend_schema_field(STOCK_STATES)
-    def get_stock_state(self, product: ProductRules) -> str:
+    def get_stock_state(self, product: Listed) -> str:
         return product.stock_state.code
 
     @extend_schema_field(NULLABLE_URI)
-    def get_thumbnail(self, product: ProductRules) -> str | None:
+    def get_thumbnail(self, product: Listed) -> str | None:
         picture = product.picture
         return self._absolute(picture.thumbnail_url) if picture else None
 
     @extend_schema_field(URI)
-    def get_url(self, product: ProductRules) -> str:
+    def get_url(self, product: Listed) -> str:
         return self._absolute(product.get_absolute_url())
 
 

@@ -132,7 +132,7 @@ class ProductViewSet(viewsets.GenericViewSet):
         filterset = DjangoFilterBackend().get_filterset(self.request, self.get_queryset(), self)
         if not filterset.is_valid():
             raise translate_validation(filterset.errors)
-        cards = selectors.product_cards(self.paginate_queryset(filterset.qs), tags=True)
+        cards = selectors.product_cards(self.paginate_queryset(filterset.qs))
         data = s.ProductListOutput(cards, many=True, context=self._context()).data
         return self.get_paginated_response(data)
 

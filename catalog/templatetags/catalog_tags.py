@@ -8,7 +8,8 @@ from django import template
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.safestring import SafeString, mark_safe
 
-from catalog.models import ProductRules
+from catalog.models import Product
+from catalog.selectors import ProductCard
 
 register = template.Library()
 
@@ -33,7 +34,7 @@ def json_ld(data: dict) -> SafeString:
 
 
 @register.inclusion_tag("catalog/_product_cards.html")
-def product_grid(cards: Iterable[ProductRules]) -> dict:
+def product_grid(cards: Iterable[ProductCard | Product]) -> dict:
     """The items of a grid of products: cards of `selectors.product_cards`, or products.
 
     Each card's words and addresses are worked out here, so that the template reads plain
@@ -43,7 +44,7 @@ def product_grid(cards: Iterable[ProductRules]) -> dict:
     return {"cards": [_card(card) for card in cards]}
 
 
-def _card(card: ProductRules) -> dict:
+def _card(card: ProductCard | Product) -> dict:
     picture, cheapest, stock = card.picture, card.cheapest, card.stock_state
     on_sale = cheapest is not None and cheapest.is_on_sale
     return {

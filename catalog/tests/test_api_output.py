@@ -62,7 +62,7 @@ def test_a_card_reads_as_its_product_page_does():
     products = _catalogue()
     rows = selectors.card_rows(Product.objects.filter(pk__in=[p.pk for p in products]))
 
-    cards = selectors.product_cards(rows, tags=True)
+    cards = selectors.product_cards(rows)
 
     assert sorted(card.id for card in cards) == sorted(p.pk for p in products)
     for card in cards:
@@ -74,9 +74,7 @@ def test_a_card_reads_as_its_product_page_does():
 
 def test_list_output_of_a_product_on_sale_with_one_variant_left():
     juniper = _catalogue()[0]
-    (card,) = selectors.product_cards(
-        selectors.card_rows(Product.objects.filter(pk=juniper.pk)), tags=True
-    )
+    (card,) = selectors.product_cards(selectors.card_rows(Product.objects.filter(pk=juniper.pk)))
 
     data = _output(s.ProductListOutput, card)
 

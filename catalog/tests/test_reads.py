@@ -1,6 +1,7 @@
-"""The catalogue's reads name the models' fields: the card rows (`selectors.CARD_FIELDS`,
-`CARD_VARIANT_FIELDS`), the category path's SQL (`selectors.CATEGORY_PATH_SQL`), the product
-page's prefetches, the outputs and what makes the cache stale (`catalog.invalidation`).
+"""The catalogue's reads name the models' fields: the card rows (`selectors.CARD_FIELDS`),
+the cards stored on products (`catalog.cards`: what they are worked out from), the category
+path's SQL (`selectors.CATEGORY_PATH_SQL`), the product page's prefetches, the outputs and what
+makes the cache stale (`catalog.invalidation`).
 
 A new, renamed or removed field must be looked at in each of them, and a soft delete must reach
 `ProductQuerySet.visible`: this list fails until it has been, and is then brought up to date.
@@ -27,6 +28,7 @@ FIELDS_THE_READS_WERE_WRITTEN_FOR = {
         "created_at",
         "updated_at",
         "search_vector",
+        "card",
         "tags",
     ],
     ProductVariant: [

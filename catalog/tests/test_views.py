@@ -137,9 +137,9 @@ def test_category_page_has_breadcrumbs_from_the_root(client):
 @pytest.mark.parametrize(
     ("depth", "queries"),
     [
-        (1, 5),
-        (2, 6),  # one more query up the parents, however deep
-        (6, 6),
+        (1, 3),
+        (2, 4),  # one more query up the parents, however deep
+        (6, 4),
     ],
 )
 def test_product_page_has_breadcrumbs_from_the_root(
@@ -612,10 +612,10 @@ def make_products(count: int, **fields) -> None:
         ProductImageFactory(product=product)
 
 
-# category tree, featured products, their variants, their images
-HOME_QUERIES = 4
-# category tree, count, products, their variants, their images
-LIST_QUERIES = 5
+# category tree, featured products with their cards
+HOME_QUERIES = 2
+# category tree, count, products with their cards
+LIST_QUERIES = 3
 
 
 @pytest.mark.parametrize("count", [3, 30])
@@ -657,8 +657,22 @@ def test_product_page_queries_do_not_grow_with_variants_and_images(
     VariantFactory.create_batch(count, product=product)
     ProductImageFactory.create_batch(count, product=product)
 
-    # the product (on a top shelf: no breadcrumbs to read), variants, images, tags, 3D models
-    with django_assert_num_queries(5):
+    # the product with its card (tags, whether it has a 3D model; on a top shelf: no breadcrumbs
+    # to read), variants, images
+    with django_assert_num_queries(3):
         response = client.get(product.get_absolute_url())
 
     assert len(response.context["variants"]) == count
+
+
+def test_a_3d_model_is_read_only_for_a_product_that_has_one(client, django_assert_num_queries):
+    product = ProductFactory(category=CategoryFactory(), variants=1)
+    ProductModel3D.objects.create(
+        product=product, file=SimpleUploadedFile("tree.glb", b"glTF\x02\x00\x00\x00")
+    )
+
+    # the product with its card, variants, images, and its newest active 3D model
+    with django_assert_num_queries(4):
+        response = client.get(product.get_absolute_url())
+
+    assert response.context["model_3d"].product_id == product.pk
