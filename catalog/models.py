@@ -125,8 +125,8 @@ SOLD_OUT = StockState("sold_out", "Sold out")
 
 def stock_state(code: str, count: int | None = None) -> StockState:
     """The state of `code`, with its words: "only N left" when the count is given."""
-    if code == "low":
-        return FEW_LEFT if count is None else StockState("low", f"Only {count} left", count)
+    if code == FEW_LEFT.code:
+        return FEW_LEFT if count is None else StockState(code, f"Only {count} left", count)
     return IN_STOCK if code == IN_STOCK.code else SOLD_OUT
 
 
@@ -134,9 +134,9 @@ class ProductRules:
     """What a product's loaded variants and pictures mean to a shopper: its prices, its stock
     and the picture that shows it.
 
-    Shared by `Product` as `catalog.selectors.product_get` loads it and by the light cards of
-    lists (`catalog.selectors.ProductCard`): both carry `active_variants` (in display order) and
-    `gallery` (pictures in display order; a card holds only the first).
+    Shared by `Product` as `catalog.selectors.product_get` loads it and by the light products
+    that cards are worked out from (`catalog.cards`): both carry `active_variants` (in display
+    order) and `gallery` (pictures in display order; a card's holds only the first).
     """
 
     active_variants: Sequence["VariantRules"]
@@ -247,8 +247,8 @@ class Product(ProductRules, models.Model):
 class VariantRules:
     """What a variant's price and stock mean to a shopper.
 
-    Shared by `ProductVariant` and the light variants of product cards
-    (`catalog.selectors.CardVariant`), which carry the same attributes.
+    Shared by `ProductVariant` and the light variants that cards are worked out from
+    (`catalog.cards`), which carry the same attributes.
     """
 
     price: Decimal
@@ -276,7 +276,7 @@ class VariantRules:
         if not self.is_available:
             return SOLD_OUT
         if self.is_low_on_stock:
-            return stock_state("low", self.stock)
+            return stock_state(FEW_LEFT.code, self.stock)
         return IN_STOCK
 
 

@@ -3,7 +3,7 @@ changed. Cards follow every change by themselves: this is never needed day to da
 
 from django.core.management.base import BaseCommand
 
-from catalog import cards, page_cache
+from catalog import cards, invalidation
 
 
 class Command(BaseCommand):
@@ -11,5 +11,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         cards.refresh_all()
-        page_cache.stale([page_cache.EVERYTHING])
+        invalidation.everything_changed()
         self.stdout.write("Every product's card was worked out again.")
