@@ -76,21 +76,22 @@ def _is_uuid(value) -> bool:
     return bool(value)
 
 
-def _locked_cart(cart: Cart) -> Cart:
-    return Cart.objects.select_for_update().get(pk=cart.pk)
+def _locked_cart(cart: Cart) -> None:
+    """Lock the cart's row for a change (one change of a cart at a time) and mark it touched
+    now: a cart nobody has touched for CART_KEEP_DAYS is stale (`carts_delete_stale`)."""
+    if not Cart.objects.filter(pk=cart.pk).update(updated_at=timezone.now()):
+        raise Cart.DoesNotExist
 
 
 def _buyable_variant(variant_id) -> ProductVariant:
-    variant = (
-        ProductVariant.objects.buyable().select_related("product").filter(pk=variant_id).first()
-    )
-    if variant is None:
+    try:
+        return ProductVariant.objects.buyable().select_related("product").get(pk=variant_id)
+    except ProductVariant.DoesNotExist:
         raise CartError(
             "This item is not available.",
             code="unavailable",
             fields={"variant": ["This item is not available."]},
-        )
-    return variant
+        ) from None
 
 
 def _check_quantity(variant: ProductVariant, quantity: int) -> None:
@@ -124,7 +125,6 @@ def cart_item_add(*, cart: Cart, variant_id: int, quantity: int = 1) -> CartItem
     else:
         item.quantity = total
         item.save(update_fields=["quantity"])
-    Cart.objects.filter(pk=cart.pk).update(updated_at=timezone.now())
     return item
 
 

@@ -123,6 +123,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # PostgreSQL plans a query once per connection instead of on every run: parameters are bound
+    # on the server, and a query run this many times on a connection becomes a prepared
+    # statement. 0 turns it off, for a pooler that cannot keep prepared statements (PgBouncer
+    # before 1.21 in transaction mode).
+    prepare_threshold = env.int("DATABASE_PREPARE_THRESHOLD", default=5)
+    if prepare_threshold > 0:
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            {"server_side_binding": True, "prepare_threshold": prepare_threshold}
+        )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, broker ----------------------------------------------------------------------------

@@ -88,6 +88,10 @@ def _order_data(request: Request, order: Order, output=s.OrderOutput) -> dict:
     return output(order, context={"request": request}).data
 
 
+def _placed_order_data(request: Request, order: Order, output=s.OrderOutput) -> dict:
+    return output(selectors.placed_order_details(order), context={"request": request}).data
+
+
 class IsStaff(BasePermission):
     message = "Only staff can change the status of an order."
 
@@ -243,7 +247,7 @@ class CheckoutView(CartMixin, APIView):
             )
         except CheckoutError as exc:
             return _checkout_error(exc)
-        return Response(_order_data(request, order), status=status.HTTP_201_CREATED)
+        return Response(_placed_order_data(request, order), status=status.HTTP_201_CREATED)
 
 
 class GuestView(APIView):
@@ -279,7 +283,10 @@ class GuestCheckoutView(GuestView):
             )
         except CheckoutError as exc:
             return _checkout_error(exc)
-        body = {"order": _order_data(request, order, s.OrderSummaryOutput), "verification": "sent"}
+        body = {
+            "order": _placed_order_data(request, order, s.OrderSummaryOutput),
+            "verification": "sent",
+        }
         return Response(body, status=status.HTTP_201_CREATED)
 
 

@@ -380,6 +380,8 @@ def test_checkout_places_the_order_moves_stock_and_empties_the_cart(
     }
     assert not cart.items.exists()
     assert [m.to for m in mail.outbox] == [[user.email]]
+    # The answer is built from the order in hand: it reads as the stored order does.
+    assert auth_client.get(f"{ORDERS}/{order.number}").json() == body
 
 
 def test_checkout_with_a_saved_address_copies_it(auth_client, user, method):

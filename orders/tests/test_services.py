@@ -104,6 +104,21 @@ def test_stale_anonymous_carts_are_deleted_members_carts_kept(user):
     assert set(Cart.objects.values_list("pk", flat=True)) == {fresh.pk, member.pk}
 
 
+def test_adding_or_changing_a_line_keeps_an_anonymous_cart_from_going_stale():
+    cart, variant = CartFactory(), VariantFactory(stock=5)
+    long_ago = timezone.now() - timedelta(days=31)
+    Cart.objects.filter(pk=cart.pk).update(updated_at=long_ago)
+    item = services.cart_item_add(cart=cart, variant_id=variant.pk)
+    assert services.carts_delete_stale(days=30) == 0
+
+    Cart.objects.filter(pk=cart.pk).update(updated_at=long_ago)
+    services.cart_item_update(cart=cart, item_id=item.pk, quantity=2)
+    assert services.carts_delete_stale(days=30) == 0
+
+    Cart.objects.filter(pk=cart.pk).update(updated_at=long_ago)
+    assert services.carts_delete_stale(days=30) == 1
+
+
 def test_a_bad_cart_token_just_gives_a_new_cart():
     cart = services.cart_get_or_create(token="not-a-uuid")
     assert cart.pk
