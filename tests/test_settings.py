@@ -61,3 +61,43 @@ def test_production_passes_the_deployment_checks_without_warnings():
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_postgresql_plans_a_query_run_often_once(settings):
+    from django.db import connection
+
+    from catalog.models import Product
+
+    threshold = settings.DATABASES["default"]["OPTIONS"]["prepare_threshold"]
+    for _ in range(threshold + 1):
+        Product.objects.filter(slug="a-tree").exists()
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any(
+        'FROM "catalog_product" WHERE "catalog_product"."slug" = $' in text for text in prepared
+    ), prepared
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [({}, "True 5"), ({"DATABASE_PREPARE_THRESHOLD": "0"}, "None None")],
+)
+def test_prepared_statements_can_be_turned_off_for_a_pooler(env, expected):
+    result = run_prod(
+        "shell",
+        "--verbosity=0",
+        "-c",
+        "from django.conf import settings; o = settings.DATABASES['default']['OPTIONS']; "
+        "print(o.get('server_side_binding'), o.get('prepare_threshold'))",
+        SECRET_KEY=GOOD_KEY,
+        ALLOWED_HOSTS="shop.example.com",
+        DATABASE_URL="postgres://shop@db.example.com:5432/store",
+        **env,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == expected.split()
