@@ -66,8 +66,7 @@ class ProductFilter(django_filters.FilterSet):
         return selectors.filter_search(products, value)
 
     def filter_category(self, products: QuerySet, name: str, value: str) -> QuerySet:
-        ids = selectors.category_ids_under(value)
-        return products.none() if ids is None else products.filter(category_id__in=ids)
+        return selectors.filter_category(products, value)
 
     def filter_min_price(self, products, name, value):
         return selectors.filter_price(products, low=value)

@@ -5,7 +5,6 @@ values (`values_list`) into light cards; a product page reads the model with
 `select_related` and `prefetch_related(Prefetch(..., to_attr=...))`.
 """
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -26,6 +25,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from catalog import cards, search
@@ -281,26 +281,21 @@ def category_node_find(tree: list[CategoryNode], slug: str) -> CategoryNode | No
     return None
 
 
-def category_ids_under(slug: str) -> list[int] | None:
-    """The ids of the category with `slug` and of all its sub-categories, or None when there
-    is no such category. One query on three columns: API lists filter by category on most calls.
-    """
-    children: dict[int | None, list[int]] = defaultdict(list)
-    found = None
-    categories = Category.objects.values_list("pk", "parent_id", "slug")
-    for pk, parent_id, category_slug in categories:
-        children[parent_id].append(pk)
-        if category_slug == slug:
-            found = pk
-    if found is None:
-        return None
-    ids, waiting = [], [found]
-    while waiting:
-        pk = waiting.pop()
-        if pk not in ids:
-            ids.append(pk)
-            waiting.extend(children[pk])
-    return ids
+CATEGORY_IDS_UNDER_SQL = """
+WITH RECURSIVE under (id) AS (
+    SELECT id FROM catalog_category WHERE slug = %s
+    UNION
+    SELECT child.id FROM catalog_category child JOIN under ON child.parent_id = under.id
+)
+SELECT id FROM under
+"""
+
+
+def filter_category(products: QuerySet[Product], slug: str) -> QuerySet[Product]:
+    """Products of the category with `slug` or of any category below it (none when there is no
+    such category). The categories are found by the same query, a recursive one down the tree
+    (UNION ends it should the tree hold a loop): API lists filter by category on most calls."""
+    return products.filter(category_id__in=RawSQL(CATEGORY_IDS_UNDER_SQL, [slug]))
 
 
 def category_ancestors(category: Category, tree: list[CategoryNode]) -> list[Category]:

@@ -12,7 +12,7 @@ from accounts import jwt
 from accounts.tests.test_api_auth import assert_error
 from catalog import services
 from catalog.api import serializers as api_serializers
-from catalog.models import Product, ProductModel3D, ProductVariant, StockMovement
+from catalog.models import Category, Product, ProductModel3D, ProductVariant, StockMovement
 from catalog.tests.factories import (
     CategoryFactory,
     ProductFactory,
@@ -188,6 +188,16 @@ def test_filter_by_category_includes_sub_categories(api_client):
     assert sorted(listed(api_client.get(PRODUCTS, {"category": "trees"}))) == ["maple", "pine"]
     assert listed(api_client.get(PRODUCTS, {"category": "conifers"})) == ["pine"]
     assert listed(api_client.get(PRODUCTS, {"category": "nowhere"})) == []
+
+
+def test_filter_by_category_ends_on_a_loop_in_the_tree(api_client):
+    trees = CategoryFactory(slug="trees")
+    conifers = CategoryFactory(slug="conifers", parent=trees)
+    Category.objects.filter(pk=trees.pk).update(parent=conifers)  # a loop, as bad data may hold
+    ProductFactory(slug="pine", category=conifers)
+    ProductFactory(slug="maple", category=trees)
+
+    assert sorted(listed(api_client.get(PRODUCTS, {"category": "trees"}))) == ["maple", "pine"]
 
 
 def test_filter_by_kind_tag_and_featured(api_client):
