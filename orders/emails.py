@@ -19,7 +19,7 @@ def order_email_send(*, order_id: int, kind: str) -> None:
     order = Order.objects.filter(pk=order_id).prefetch_related("lines").first()
     if order is None:
         return
-    context = {"order": order, "lines": list(order.lines.all()), "order_url": order_url(order)}
+    context = {"order": order, "lines": order.line_list, "order_url": order_url(order)}
     if kind == "verify":
         if order.email_verified_at is not None:
             return  # confirmed in the meantime

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django_countries.fields import CountryField
 
 from catalog.models import ProductVariant, store_currency
@@ -222,7 +223,19 @@ class Order(models.Model):
     @property
     def has_downloads(self) -> bool:
         """Paid digital lines, whose files wait on the shopper's downloads page."""
-        return self.status in PAID_STATUSES and any(line.is_digital for line in self.lines.all())
+        return self.status in PAID_STATUSES and any(line.is_digital for line in self.line_list)
+
+    @cached_property
+    def line_list(self) -> list["OrderLine"]:
+        """The lines, read once: prefetched by `selectors.orders_with_details`, or as
+        `services.order_place` wrote them (an order's lines never change once it is placed)."""
+        return list(self.lines.all())
+
+    @cached_property
+    def history(self) -> list["OrderStatusChange"]:
+        """The status changes, read once: prefetched by `selectors.orders_with_details`, or the
+        one `services.order_place` wrote. Read the order again after changing its status."""
+        return list(self.status_changes.all())
 
     @property
     def can_pay(self) -> bool:

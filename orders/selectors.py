@@ -1,6 +1,6 @@
 """Reads of orders, with the prefetches their pages and API outputs need."""
 
-from django.db.models import QuerySet, prefetch_related_objects
+from django.db.models import QuerySet
 
 from orders.models import Order
 
@@ -10,13 +10,6 @@ DETAILS = ("lines", "status_changes")
 def orders_with_details() -> QuerySet[Order]:
     """Orders with their lines and status history: the same queries for one order or a page."""
     return Order.objects.prefetch_related(*DETAILS)
-
-
-def placed_order_details(order: Order) -> Order:
-    """An order just placed, as `orders_with_details` reads it: its row is in hand, so only its
-    lines and history are read (onto `order`, which is returned)."""
-    prefetch_related_objects([order], *DETAILS)
-    return order
 
 
 def orders_of(user) -> QuerySet[Order]:

@@ -334,7 +334,8 @@ def order_place(
     order. Every line is reserved or none is: raises CheckoutError (code `cart_has_problems` or
     `insufficient_stock`, with `lines` naming each line at fault), DiscountInvalid, or
     CheckoutError for a missing address or shipping method. A query count that does not grow
-    with the number of lines.
+    with the number of lines. The order returned carries its lines and history (`line_list`,
+    `history`), as `selectors.orders_with_details` would read them.
     """
     member = user if user is not None and user.is_authenticated else None
     with transaction.atomic():
@@ -397,14 +398,20 @@ def order_place(
             expires_at=now + timedelta(minutes=settings.ORDER_PAYMENT_MINUTES),
             **{f"ship_{k}": v for k, v in address.items()},
         )
-        OrderLine.objects.bulk_create([_snapshot_line(order, line) for line in totals.lines])
+        lines = OrderLine.objects.bulk_create(
+            [_snapshot_line(order, line) for line in totals.lines]
+        )
         if discount is not None:
             DiscountRedemption.objects.create(
                 discount=discount, order=order, email=order.email, amount=totals.discount
             )
             DiscountCode.objects.filter(pk=discount.pk).update(times_used=F("times_used") + 1)
-        OrderStatusChange.objects.create(order=order, to_status=order.status, changed_by=member)
+        placed = OrderStatusChange.objects.create(
+            order=order, to_status=order.status, changed_by=member
+        )
         CartItem.objects.filter(cart=cart).delete()
+        # The order as `selectors.orders_with_details` reads it, without reading it again.
+        order.line_list, order.history = lines, [placed]
 
         transaction.on_commit(
             lambda: signals.order_placed.send(sender=Order, order=order), robust=True

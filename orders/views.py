@@ -378,7 +378,7 @@ def orders_for_request(request: HttpRequest) -> QuerySet[Order]:
 
 def _with_image_urls(order: Order) -> Order:
     """Give each prefetched line the address of its picture (a storage name in the snapshot)."""
-    for line in order.lines.all():
+    for line in order.line_list:
         line.image_url = default_storage.url(line.image) if line.image else ""
     return order
 

@@ -243,7 +243,7 @@ class ShippingAddressOutput(serializers.Serializer):
 
 class OrderSummaryOutput(serializers.Serializer):
     """An order without personal data: what a guest sees before confirming their email.
-    Needs `lines` prefetched."""
+    Reads `Order.line_list`: prefetched by `selectors.orders_with_details`, or as placed."""
 
     number = serializers.CharField()
     status = OrderStatusField()
@@ -259,7 +259,7 @@ class OrderSummaryOutput(serializers.Serializer):
     total = serializers.DecimalField(**MONEY)
     shipping_method_name = serializers.CharField()
     discount_code = serializers.CharField()
-    lines = OrderLineOutput(many=True, source="lines.all")
+    lines = OrderLineOutput(many=True, source="line_list")
     created_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField(
         allow_null=True, help_text="An unpaid order is cancelled at this time."
@@ -270,7 +270,8 @@ class OrderSummaryOutput(serializers.Serializer):
 
 
 class OrderOutput(OrderSummaryOutput):
-    """An order with its lines and history. Needs `lines` and `status_changes` prefetched."""
+    """An order with its lines and history (`Order.line_list`, `Order.history`): prefetched by
+    `selectors.orders_with_details`, or as `order_place` left them."""
 
     email = serializers.EmailField()
     shipping_address = serializers.SerializerMethodField(
@@ -278,7 +279,7 @@ class OrderOutput(OrderSummaryOutput):
     )
     tracking_number = serializers.CharField()
     carrier = serializers.CharField()
-    status_history = StatusChangeOutput(many=True, source="status_changes.all")
+    status_history = StatusChangeOutput(many=True, source="history")
     paid_at = serializers.DateTimeField(allow_null=True)
     shipped_at = serializers.DateTimeField(allow_null=True)
     delivered_at = serializers.DateTimeField(allow_null=True)

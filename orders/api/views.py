@@ -89,7 +89,8 @@ def _order_data(request: Request, order: Order, output=s.OrderOutput) -> dict:
 
 
 def _placed_order_data(request: Request, order: Order, output=s.OrderOutput) -> dict:
-    return output(selectors.placed_order_details(order), context={"request": request}).data
+    """An order as `order_place` returns it: with its lines and history in hand."""
+    return output(order, context={"request": request}).data
 
 
 class IsStaff(BasePermission):

@@ -384,6 +384,27 @@ def test_checkout_places_the_order_moves_stock_and_empties_the_cart(
     assert auth_client.get(f"{ORDERS}/{order.number}").json() == body
 
 
+@pytest.mark.parametrize("lines", [1, 3])
+def test_checkout_answers_from_the_order_in_hand(
+    lines, auth_client, user, method, django_assert_num_queries
+):
+    cart = CartFactory(user=user)
+    for _ in range(lines):
+        item = CartItemFactory(cart=cart)
+        ProductImageFactory(product=item.variant.product)
+
+    # The member and their cart, then placing the order (17 queries without a discount code:
+    # orders/tests/test_services.py counts them). Nothing is read back for the answer.
+    with django_assert_num_queries(19):
+        response = auth_client.post(
+            CHECKOUT, {"shipping_address": ADDRESS, "shipping_method": method.pk}
+        )
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (len(body["lines"]), len(body["status_history"])) == (lines, 1)
+
+
 def test_checkout_with_a_saved_address_copies_it(auth_client, user, method):
     CartItemFactory(cart=CartFactory(user=user))
     address = AddressFactory(user=user, city="Portland", region="OR", country="US")
