@@ -85,7 +85,7 @@ def _locked_cart(cart: Cart) -> None:
 
 def _buyable_variant(variant_id) -> ProductVariant:
     try:
-        return ProductVariant.objects.buyable().select_related("product").get(pk=variant_id)
+        return ProductVariant.objects.buyable().get(pk=variant_id)
     except ProductVariant.DoesNotExist:
         raise CartError(
             "This item is not available.",
