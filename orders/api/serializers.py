@@ -187,22 +187,15 @@ class GuestVerifyInput(serializers.Serializer):
 # --- Orders -------------------------------------------------------------------------------------
 
 
-class OrderLineOutput(serializers.ModelSerializer):
+class OrderLineOutput(serializers.Serializer):
+    sku = serializers.CharField()
+    product_name = serializers.CharField()
+    variant_name = serializers.CharField()
+    unit_price = serializers.DecimalField(**MONEY)
+    quantity = serializers.IntegerField()
+    line_total = serializers.DecimalField(**MONEY)
+    is_digital = serializers.BooleanField()
     image = serializers.SerializerMethodField(help_text="The picture as bought, or null.")
-
-    class Meta:
-        model = OrderLine
-        fields = [
-            "sku",
-            "product_name",
-            "variant_name",
-            "unit_price",
-            "quantity",
-            "line_total",
-            "is_digital",
-            "image",
-        ]
-        read_only_fields = fields
 
     @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_image(self, line: OrderLine) -> str | None:
