@@ -22,7 +22,7 @@ from catalog import services as catalog_services
 from catalog.exceptions import InsufficientStock
 from catalog.models import ProductVariant, StockMovement
 from catalog.services import StockLine
-from orders import pricing, signals, tasks, tokens
+from orders import pricing, selectors, signals, tasks, tokens
 from orders.exceptions import (
     CartError,
     CheckoutError,
@@ -204,13 +204,6 @@ ADDRESS_FIELDS = (
 REQUIRED_ADDRESS_FIELDS = ("recipient", "line1", "city", "postal_code", "country")
 
 
-def cart_lines(cart: Cart) -> list[CartItem]:
-    """The cart's lines with what pricing and snapshots need (two queries)."""
-    return list(
-        cart.items.select_related("variant__product").prefetch_related("variant__product__images")
-    )
-
-
 def cart_totals(
     cart: Cart,
     *,
@@ -218,7 +211,7 @@ def cart_totals(
     discount: DiscountCode | None = None,
     items: list[CartItem] | None = None,
 ) -> pricing.Totals:
-    items = cart_lines(cart) if items is None else items
+    items = selectors.cart_lines(cart) if items is None else items
     lines = [pricing.price_line(i.variant, i.quantity, item_id=i.pk) for i in items]
     return pricing.price(lines, shipping_method=shipping_method, discount=discount)
 
@@ -302,8 +295,7 @@ def _line_problem(line: pricing.PricedLine) -> dict:
 
 def _snapshot_line(order: Order, line: pricing.PricedLine) -> OrderLine:
     variant = line.variant
-    images = list(variant.product.images.all())
-    image = next((i for i in images if i.variant_id == variant.pk), images[0] if images else None)
+    image = selectors.line_picture(variant)
     return OrderLine(
         order=order,
         variant=variant,
@@ -340,7 +332,7 @@ def order_place(
     member = user if user is not None and user.is_authenticated else None
     with transaction.atomic():
         _locked_cart(cart)
-        items = cart_lines(cart)
+        items = selectors.cart_lines(cart)
         totals = cart_totals(cart, items=items)
         _refuse_problems(totals)
 

@@ -19,7 +19,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors as account_selectors
-from catalog.models import ProductImage, ProductVariant
+from catalog.models import ProductImage
 from orders import pricing, selectors, services, tokens
 from orders.exceptions import CartError, CheckoutError, DiscountInvalid, IllegalTransition
 from orders.forms import NEW_ADDRESS, CartAddForm, CartUpdateForm, CheckoutForm, first_error
@@ -81,18 +81,12 @@ class CartRow:
     problem: str
 
 
-def _line_image(variant: ProductVariant) -> ProductImage | None:
-    """The variant's own picture, else the product's first (from the prefetched images)."""
-    images = list(variant.product.images.all())
-    return next((i for i in images if i.variant_id == variant.pk), images[0] if images else None)
-
-
 def _rows(totals: pricing.Totals, problems: dict[int, str] | None = None) -> list[CartRow]:
     problems = problems or {}
     return [
         CartRow(
             line=line,
-            image=_line_image(line.variant),
+            image=selectors.line_picture(line.variant),
             problem=problems.get(line.item_id) or pricing.problem_text(line),
         )
         for line in totals.lines
@@ -100,7 +94,7 @@ def _rows(totals: pricing.Totals, problems: dict[int, str] | None = None) -> lis
 
 
 def _cart_context(cart: Cart | None) -> dict:
-    items = services.cart_lines(cart) if cart is not None else []
+    items = selectors.cart_lines(cart) if cart is not None else []
     totals = services.cart_totals(cart, items=items) if cart is not None else pricing.price([])
     return {
         "totals": totals,
@@ -236,7 +230,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
     """GET shows the form; POST with action=apply re-prices (discount code, shipping method)
     without placing anything; any other POST places the order."""
     cart = _find_cart(request)
-    items = services.cart_lines(cart) if cart is not None else []
+    items = selectors.cart_lines(cart) if cart is not None else []
     totals = services.cart_totals(cart, items=items) if cart is not None else pricing.price([])
     if request.method != "POST":
         if not totals.lines:

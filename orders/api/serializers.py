@@ -10,7 +10,7 @@ from rest_framework import serializers
 from accounts.models import phone_validator
 from catalog.api.serializers import INT_MAX, MONEY, absolute_file_url
 from catalog.models import ProductImage
-from orders import pricing
+from orders import pricing, selectors
 from orders.models import MAX_LINE_QUANTITY, Cart, Order, OrderLine, ShippingMethod
 
 PROBLEMS = ["", *pricing.PROBLEM_TEXT]
@@ -50,10 +50,7 @@ class CartVariantOutput(serializers.Serializer):
 
     @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_thumbnail(self, variant) -> str | None:
-        # `images` is prefetched by `services.cart_lines`: pick in Python, no query per line.
-        images = list(variant.product.images.all())
-        image = next((i for i in images if i.variant_id == variant.pk), None)
-        image = image or (images[0] if images else None)
+        image = selectors.line_picture(variant)  # of the pictures `cart_lines` loaded
         return absolute_file_url(self.context["request"], image.thumbnail) if image else None
 
 

@@ -300,6 +300,29 @@ def test_a_member_request_with_an_anonymous_header_merges_that_cart(auth_client,
     assert Cart.objects.get().user == user
 
 
+def test_a_line_shows_its_variants_own_picture_else_the_products_first(api_client, method):
+    product = ProductFactory(variants=0)
+    plain, blue = VariantFactory(product=product), VariantFactory(product=product)
+    first = ProductImageFactory(product=product, position=0)
+    own = ProductImageFactory(product=product, variant=blue, position=1)
+    cart = CartFactory()
+    CartItemFactory(cart=cart, variant=plain)
+    CartItemFactory(cart=cart, variant=blue)
+
+    body = api_client.get(CART, headers=session(cart)).json()
+    thumbnails = {line["variant"]["id"]: line["variant"]["thumbnail"] for line in body["lines"]}
+    assert thumbnails[plain.pk] == f"http://testserver{first.thumbnail.url}"
+    assert thumbnails[blue.pk] == f"http://testserver{own.thumbnail.url}"
+
+    order = services.order_place(
+        cart=cart, email="guest@example.com", shipping_address=ADDRESS, shipping_method=method
+    )
+    assert dict(order.lines.values_list("variant", "image")) == {
+        plain.pk: first.image.name,
+        blue.pk: own.image.name,
+    }
+
+
 @pytest.mark.parametrize("lines", [1, 10])
 def test_cart_costs_the_same_queries_for_1_and_10_lines(
     lines, api_client, django_assert_num_queries
