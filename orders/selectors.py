@@ -1,8 +1,6 @@
 """Reads of carts and orders, with what their pages and API outputs need loaded."""
 
-from collections import defaultdict
-
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from catalog.models import ProductImage, ProductVariant
 from orders.models import Cart, CartItem, Order
@@ -10,16 +8,12 @@ from orders.models import Cart, CartItem, Order
 
 def cart_lines(cart: Cart) -> list[CartItem]:
     """The cart's lines with what pricing, pictures and snapshots need, in two queries: each
-    line's variant and product, then the products' pictures in display order, set on each
-    product as `gallery` (as the product page has it) for `line_picture`. One plain query:
-    prefetch_related through the variant and the product makes a queryset per product."""
-    items = list(cart.items.select_related("variant__product"))
-    galleries = defaultdict(list)
-    for image in ProductImage.objects.filter(product__in={i.variant.product_id for i in items}):
-        galleries[image.product_id].append(image)
-    for item in items:
-        item.variant.product.gallery = galleries[item.variant.product_id]
-    return items
+    line's variant and product, then the products' pictures in display order, as `gallery` (as
+    the product page has it) for `line_picture`."""
+    pictures = Prefetch(
+        "variant__product__images", queryset=ProductImage.objects.all(), to_attr="gallery"
+    )
+    return list(cart.items.select_related("variant__product").prefetch_related(pictures))
 
 
 def line_picture(variant: ProductVariant) -> ProductImage | None:

@@ -83,14 +83,15 @@ def _validated(serializer_class, request: Request, **kwargs) -> dict:
     return dict(serializer.validated_data)
 
 
+def _order_output(request: Request, order: Order, output=s.OrderOutput) -> dict:
+    """An order with its lines and history loaded: by `selectors.orders_with_details`, or as
+    `order_place` returns it."""
+    return output(order, context={"request": request}).data
+
+
 def _order_data(request: Request, order: Order, output=s.OrderOutput) -> dict:
-    order = selectors.orders_with_details().get(pk=order.pk)
-    return output(order, context={"request": request}).data
-
-
-def _placed_order_data(request: Request, order: Order, output=s.OrderOutput) -> dict:
-    """An order as `order_place` returns it: with its lines and history in hand."""
-    return output(order, context={"request": request}).data
+    """An order read again, with its lines and history (after a change to it)."""
+    return _order_output(request, selectors.orders_with_details().get(pk=order.pk), output)
 
 
 class IsStaff(BasePermission):
@@ -248,7 +249,7 @@ class CheckoutView(CartMixin, APIView):
             )
         except CheckoutError as exc:
             return _checkout_error(exc)
-        return Response(_placed_order_data(request, order), status=status.HTTP_201_CREATED)
+        return Response(_order_output(request, order), status=status.HTTP_201_CREATED)
 
 
 class GuestView(APIView):
@@ -285,7 +286,7 @@ class GuestCheckoutView(GuestView):
         except CheckoutError as exc:
             return _checkout_error(exc)
         body = {
-            "order": _placed_order_data(request, order, s.OrderSummaryOutput),
+            "order": _order_output(request, order, s.OrderSummaryOutput),
             "verification": "sent",
         }
         return Response(body, status=status.HTTP_201_CREATED)
